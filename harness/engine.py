@@ -1,0 +1,190 @@
+"""The only module that talks to the Docker engine.
+
+Everything else receives an ``Engine`` (or a fake with the same methods in unit tests).
+Every object created carries ``vipchaos.managed=1`` and ``vipchaos.run=<run id>`` labels and a
+``vipchaos-`` name, so ``reap()`` can remove leftovers of a crashed run.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import time
+from collections.abc import Iterator
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from harness.errors import CommandError, DockerUnavailable, HarnessError, NetworkSetupError
+
+LABEL = "vipchaos.managed"
+RUN_LABEL = "vipchaos.run"
+PREFIX = "vipchaos-"
+
+
+class Engine:
+    def __init__(self, client: docker.DockerClient | None = None) -> None:
+        self.client = client or connect()
+
+    # --- images -------------------------------------------------------------------------
+    def image_exists(self, ref: str) -> bool:
+        try:
+            self.client.images.get(ref)
+            return True
+        except docker.errors.ImageNotFound:
+            return False
+
+    def image_id(self, ref: str) -> str:
+        return self.client.images.get(ref).id
+
+    def build(self, path: str, tag: str, buildargs: dict[str, str], labels: dict[str, str]) -> str:
+        """Build an image (legacy builder; layer cache applies). Returns the image id."""
+        try:
+            image, _ = self.client.images.build(
+                path=path, tag=tag, buildargs=buildargs, labels=labels, rm=True, forcerm=True,
+                pull=False,
+            )
+        except docker.errors.BuildError as exc:
+            log = "".join(c.get("stream", "") or c.get("error", "") for c in exc.build_log)
+            raise CommandError(f"docker build {path}", 1, log[-3000:], "docker") from exc
+        return image.id
+
+    def tag(self, ref: str, repo: str, tag: str) -> None:
+        self.client.images.get(ref).tag(repo, tag)
+
+    # --- networks -----------------------------------------------------------------------
+    def create_macvlan(self, name: str, parent: str, subnet: str, gateway: str,
+                       labels: dict[str, str]) -> None:
+        ipam = docker.types.IPAMConfig(pool_configs=[
+            docker.types.IPAMPool(subnet=subnet, gateway=gateway)])
+        try:
+            self.client.networks.create(name, driver="macvlan", options={"parent": parent},
+                                        ipam=ipam, labels={LABEL: "1", **labels})
+        except docker.errors.APIError as exc:
+            raise NetworkSetupError(
+                f"Docker refused to create macvlan network {name} on {parent} with subnet "
+                f"{subnet}: {exc.explanation or exc}. If the subnet overlaps another Docker "
+                f"network, pick another one (topology.toml `subnet`, or --subnet); leftovers of "
+                f"an earlier run go with `vipchaos clean`."
+            ) from exc
+
+    def network_subnets(self) -> dict[str, list[str]]:
+        """Subnets of every Docker network, by network name (to detect clashes early)."""
+        out: dict[str, list[str]] = {}
+        for net in self.client.networks.list():
+            cfgs = (net.attrs.get("IPAM") or {}).get("Config") or []
+            out[net.name] = [c["Subnet"] for c in cfgs if c.get("Subnet")]
+        return out
+
+    def remove_network(self, name: str) -> None:
+        try:
+            self.client.networks.get(name).remove()
+        except docker.errors.NotFound:
+            pass
+
+    # --- containers ---------------------------------------------------------------------
+    def create_node(self, *, name: str, image: str, network: str, ip: str, hostname: str,
+                    labels: dict[str, str], env: dict[str, str]) -> Container:
+        """Create (not start) a node container with a fixed address on the lab network."""
+        self.remove_container(name)
+        netcfg = self.client.api.create_networking_config(
+            {network: self.client.api.create_endpoint_config(ipv4_address=ip)})
+        host_cfg = self.client.api.create_host_config(
+            cap_add=["NET_ADMIN", "NET_RAW"], network_mode=network,
+        )
+        cid = self.client.api.create_container(
+            image, name=name, hostname=hostname, labels={LABEL: "1", **labels},
+            environment=env, host_config=host_cfg, networking_config=netcfg, detach=True,
+        )["Id"]
+        return self.client.containers.get(cid)
+
+    def container(self, name: str) -> Container:
+        return self.client.containers.get(name)
+
+    def put_files(self, c: Container, files: dict[str, tuple[str, int]]) -> None:
+        """Copy files (path -> (text, mode)) into a container, created or running."""
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for path, (text, mode) in files.items():
+                data = text.encode()
+                info = tarfile.TarInfo(path.lstrip("/"))
+                info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+                tar.addfile(info, io.BytesIO(data))
+        if not c.put_archive("/", buf.getvalue()):
+            raise HarnessError(f"could not copy files into {c.name}")
+
+    def exec(self, c: Container, cmd: list[str] | str, *, check: bool = True,
+             env: dict[str, str] | None = None) -> tuple[int, str]:
+        """Run a command in a running container; (exit code, combined output)."""
+        if isinstance(cmd, str):
+            cmd = ["bash", "-c", cmd]
+        try:
+            res = c.exec_run(cmd, environment=env, demux=False)
+        except docker.errors.APIError as exc:
+            raise CommandError(" ".join(cmd), -1, str(exc), c.name) from exc
+        out = (res.output or b"").decode(errors="replace")
+        if check and res.exit_code != 0:
+            raise CommandError(" ".join(cmd), res.exit_code, out, c.name)
+        return res.exit_code, out
+
+    def exec_stream(self, c: Container, cmd: list[str]) -> Iterator[bytes]:
+        """Stream a long-running command's output (used to follow the VRRP event log)."""
+        return c.exec_run(cmd, stream=True).output
+
+    def state(self, c: Container) -> dict:
+        c.reload()
+        return c.attrs["State"]
+
+    def pid(self, c: Container) -> int:
+        return int(self.state(c)["Pid"])
+
+    def logs(self, c: Container, tail: int = 40) -> str:
+        try:
+            return c.logs(tail=tail).decode(errors="replace")
+        except docker.errors.APIError:
+            return ""
+
+    def remove_container(self, name: str) -> None:
+        try:
+            self.client.containers.get(name).remove(force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if "already in progress" not in str(exc):
+                raise
+
+    # --- reaping ------------------------------------------------------------------------
+    def managed(self, run_id: str | None = None) -> tuple[list[Container], list]:
+        flt = {"label": [f"{LABEL}=1"] + ([f"{RUN_LABEL}={run_id}"] if run_id else [])}
+        containers = self.client.containers.list(all=True, filters=flt)
+        networks = self.client.networks.list(filters=flt)
+        return containers, networks
+
+    def reap(self, run_id: str | None = None) -> list[str]:
+        """Remove managed containers and networks (of one run, or all). Returns their names."""
+        containers, networks = self.managed(run_id)
+        removed = []
+        for c in containers:
+            self.remove_container(c.name)
+            removed.append(c.name)
+        for n in networks:
+            try:
+                n.remove()
+                removed.append(n.name)
+            except docker.errors.APIError:
+                pass
+        return removed
+
+
+def connect() -> docker.DockerClient:
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+        return client
+    except Exception as exc:  # the SDK raises several kinds for "no daemon"
+        raise DockerUnavailable(
+            f"Cannot reach the Docker engine ({exc.__class__.__name__}: {exc}). vipchaos runs real "
+            "containers: start the daemon (`systemctl start docker` or `dockerd &`), make sure "
+            "this user may use it (root, or the `docker` group), or point DOCKER_HOST at it."
+        ) from exc

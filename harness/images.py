@@ -1,0 +1,63 @@
+"""Make sure the base and node images exist, offline if need be.
+
+The node image tag is a hash of ``images/node/`` plus the base image id, so a second
+``make images`` with nothing changed is a lookup (well under a second), and any change to the
+Dockerfile, scripts or base image gives a new tag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from pathlib import Path
+
+from harness.engine import Engine
+from harness.errors import ImageBuildError
+
+IMAGES_DIR = Path(__file__).resolve().parent.parent / "images"
+BASE_IMAGE = "debian:sid-slim"
+NODE_REPO = "vipchaos-node"
+
+
+def ensure_base(engine: Engine, base: str = BASE_IMAGE, log=print) -> float:
+    """Make ``base`` exist locally (pull, else debootstrap + import). Returns seconds spent."""
+    if engine.image_exists(base):
+        return 0.0
+    started = time.monotonic()
+    script = IMAGES_DIR / "bootstrap-base.sh"
+    suite = base.split(":", 1)[1].removesuffix("-slim") if ":" in base else "sid"
+    proc = subprocess.run(["bash", str(script), base, suite], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ImageBuildError(
+            f"Could not make the base image {base}: {proc.stderr.strip() or proc.stdout.strip()}\n"
+            "With no registry, the base is made with debootstrap (needs root and Debian's "
+            "package mirror); or `docker load` an image of that name."
+        )
+    log(proc.stdout.strip())
+    return time.monotonic() - started
+
+
+def node_tag(engine: Engine, base: str = BASE_IMAGE) -> str:
+    digest = hashlib.sha256(engine.image_id(base).encode())
+    root = IMAGES_DIR / "node"
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return f"{NODE_REPO}:{digest.hexdigest()[:12]}"
+
+
+def ensure_node(engine: Engine, base: str = BASE_IMAGE, log=print) -> tuple[str, float]:
+    """Build the node image if its content tag is missing. Returns (image ref, seconds spent)."""
+    started = time.monotonic()
+    ensure_base(engine, base, log)
+    ref = node_tag(engine, base)
+    if not engine.image_exists(ref):
+        log(f"building {ref} from images/node (about a minute the first time)")
+        try:
+            engine.build(str(IMAGES_DIR / "node"), ref, {"BASE_IMAGE": base},
+                         {"vipchaos.managed": "1"})
+        except Exception as exc:
+            raise ImageBuildError(f"Building the node image failed:\n{exc}") from exc
+        engine.tag(ref, NODE_REPO, "latest")
+    return ref, time.monotonic() - started
