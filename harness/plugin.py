@@ -1,0 +1,120 @@
+"""The pytest plugin: options, markers, fixtures, report header. Loaded by the root conftest.py.
+
+Fixtures are thin wrappers over ``harness.cluster`` so a user can override any of them:
+``vipchaos_settings`` -> ``docker_engine`` -> ``node_image`` -> ``pair`` (one per bundle,
+session-scoped, reused) -> ``cluster`` (the pair, reset before each test) -> ``vip``.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from harness.settings import Settings
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("vipchaos", "vipchaos chaos harness")
+    g.addoption("--vipchaos-config", action="append", default=None, metavar="BUNDLE",
+                help="config bundle (name or directory) to test; repeatable "
+                     "(default: seed and hardened; env VIPCHAOS_CONFIG=a,b)")
+    g.addoption("--vipchaos-run-dir", default=None, metavar="DIR",
+                help="where histories and reports go (default runs/<timestamp>)")
+    g.addoption("--vipchaos-keep", action="store_true",
+                help="leave the last cluster running at the end (debugging)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "chaos: injects faults into the real cluster")
+    s = Settings.from_env(
+        bundles=config.getoption("--vipchaos-config"),
+        run_dir=config.getoption("--vipchaos-run-dir"),
+        keep=config.getoption("--vipchaos-keep") or None,
+    )
+    config.stash[SETTINGS] = s
+    # SIGTERM (CI cancelling the job) unwinds like Ctrl-C, so fixture teardown removes the pair.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+
+SETTINGS = pytest.StashKey[Settings]()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    s = config.stash[SETTINGS]
+    return [f"vipchaos: bundles={','.join(s.bundles)} run_dir={s.run_dir} keep={s.keep}"]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses the cluster runs once per bundle under test."""
+    if "bundle_name" in metafunc.fixturenames:
+        bundles = metafunc.config.stash[SETTINGS].bundles
+        marker = metafunc.definition.get_closest_marker("bundle")
+        if marker:
+            bundles = [b for b in bundles if b in marker.args] or list(marker.args)
+        metafunc.parametrize("bundle_name", bundles, scope="session")
+
+
+@pytest.fixture(scope="session")
+def vipchaos_settings(pytestconfig: pytest.Config) -> Settings:
+    return pytestconfig.stash[SETTINGS]
+
+
+@pytest.fixture(scope="session")
+def docker_engine():
+    from harness.engine import Engine
+    return Engine()
+
+
+@pytest.fixture(scope="session")
+def node_image(docker_engine, vipchaos_settings) -> str:
+    from harness.images import ensure_node
+    ref, _ = ensure_node(docker_engine, base=vipchaos_settings.base_image)
+    return ref
+
+
+@pytest.fixture(scope="session")
+def bundle(bundle_name):
+    from harness.config import load_bundle
+    return load_bundle(bundle_name)
+
+
+@pytest.fixture(scope="session")
+def pair(docker_engine, node_image, bundle, vipchaos_settings):
+    """The pair for one bundle, brought up once and reused by every test of that bundle."""
+    from harness.cluster import Cluster
+    cluster = Cluster(docker_engine, bundle, node_image)
+    cluster.up()
+    cluster.fresh = True
+    yield cluster
+    if vipchaos_settings.keep:
+        print(f"\nvipchaos: keeping run {cluster.run_id} (`vipchaos clean` removes it)")
+    else:
+        cluster.down()
+
+
+@pytest.fixture
+def cluster(pair):
+    """The pair, reset (faults healed, replication running, one VIP owner) before the test."""
+    if not getattr(pair, "fresh", False):
+        pair.reset()
+    pair.fresh = False
+    return pair
+
+
+@pytest.fixture
+def vip(cluster):
+    """Open PyMySQL connections through the VIP: ``with vip() as conn: ...``; closed after."""
+    opened = []
+
+    def open_conn(timeout: float = 3):
+        conn = cluster.connect_vip(timeout=timeout)
+        opened.append(conn)
+        return conn
+
+    yield open_conn
+    for conn in opened:
+        try:
+            conn.close()
+        except Exception:
+            pass
