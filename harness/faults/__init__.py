@@ -1,0 +1,45 @@
+"""The fault catalogue. ``make_fault(name, cluster, target)`` builds one by name."""
+
+from __future__ import annotations
+
+import difflib
+
+from harness.errors import ConfigError
+from harness.faults.base import Fault, FaultNotVerified
+from harness.faults.network import (
+    BlockReplication,
+    BlockVrrp,
+    DelayLink,
+    IsolateNode,
+    LossyLink,
+    OneWayPartition,
+)
+from harness.faults.node import CrashNode, PauseNode
+from harness.faults.process import (
+    FreezeMysqld,
+    HangCheck,
+    KillKeepalived,
+    KillMysqld,
+    StopKeepalived,
+    StopMysqld,
+)
+
+CATALOGUE: dict[str, type[Fault]] = {f.name: f for f in (
+    KillMysqld, StopMysqld, FreezeMysqld, KillKeepalived, StopKeepalived, PauseNode, CrashNode,
+    IsolateNode, BlockVrrp, BlockReplication, OneWayPartition, LossyLink, HangCheck, DelayLink,
+)}
+
+
+def fault_class(name: str) -> type[Fault]:
+    if name not in CATALOGUE:
+        close = difflib.get_close_matches(name, CATALOGUE, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ConfigError(f"unknown fault {name!r}{hint}; known faults: {', '.join(CATALOGUE)}")
+    return CATALOGUE[name]
+
+
+def make_fault(name: str, cluster, target, **params) -> Fault:
+    return fault_class(name)(cluster, target, **params)
+
+
+__all__ = ["CATALOGUE", "Fault", "FaultNotVerified", "fault_class", "make_fault"]

@@ -1,0 +1,82 @@
+"""The nemesis protocol: a fault is a small object with ``start()`` and ``heal()``.
+
+``start()`` returns only once the fault is verified to have taken effect (mysqld no longer
+answers, the container is paused, the iptables rule's counters rise); otherwise it raises
+``FaultNotVerified``, so a test can never pass on a fault that did not happen. ``heal()`` is safe
+to repeat. A fault is also a context manager whose exit heals, even on error.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from harness import wait
+from harness.errors import HarnessError
+from harness.node import Node
+
+
+class FaultNotVerified(HarnessError):
+    """The fault was applied but its effect could not be observed."""
+
+
+class Fault:
+    name: ClassVar[str]
+    #: True when the fault takes away the target's ability to serve writes: the VIP must move.
+    removes_service: ClassVar[bool] = False
+    description: ClassVar[str] = ""
+
+    def __init__(self, cluster, target: Node, **params: Any) -> None:
+        self.cluster, self.target, self.params = cluster, target, params
+        self.peer: Node = cluster.peer(target)
+        self.active = False
+        self.detail = ""
+
+    @property
+    def nodes(self) -> list[str]:
+        return [self.target.name]
+
+    def start(self) -> str:
+        """Inject and verify. Returns a line saying how the effect was verified."""
+        self.active = True
+        self.cluster.heal_hooks.append(self.heal)
+        self.inject()
+        self.detail = self.verify()
+        return self.detail
+
+    def heal(self) -> None:
+        if self.active:
+            self.active = False
+            self.repair()
+
+    def __enter__(self) -> Fault:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.heal()
+
+    def __repr__(self) -> str:
+        return f"{self.name}({self.target.name})"
+
+    # subclasses implement these three
+    def inject(self) -> None:
+        raise NotImplementedError
+
+    def verify(self) -> str:
+        raise NotImplementedError
+
+    def repair(self) -> None:
+        raise NotImplementedError
+
+    # shared verification helpers
+    def _until(self, what: str, predicate, timeout: float = 10) -> None:
+        if not wait.until(predicate, timeout=timeout, interval=0.1):
+            raise FaultNotVerified(f"{self}: {what} not observed within {timeout} s")
+
+
+def mysqld_answers(node: Node, timeout: float = 1.0) -> bool:
+    try:
+        node.sql("SELECT 1", timeout=timeout)
+        return True
+    except Exception:
+        return False

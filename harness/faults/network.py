@@ -1,0 +1,124 @@
+"""Network faults: iptables rules in the node's own network namespace.
+
+Rules live in two chains of ours (VIPCHAOS-IN, VIPCHAOS-OUT) hooked into INPUT and OUTPUT, so a
+heal flushes only what we added and is safe to repeat. Each fault is verified by the packet
+counters of its rules rising (traffic really hit them), not by the rule merely existing.
+"""
+
+from __future__ import annotations
+
+from harness.errors import FaultUnsupported
+from harness.faults.base import Fault
+
+CHAINS = {"VIPCHAOS-IN": "INPUT", "VIPCHAOS-OUT": "OUTPUT"}
+
+
+class IptablesFault(Fault):
+    #: rules as iptables argument lists (after ``-A CHAIN``)
+    def rules(self) -> list[list[str]]:
+        raise NotImplementedError
+
+    def ipt(self, *args: str, check: bool = True) -> str:
+        return self.target.netns(["iptables", "-w", *args], check=check)
+
+    def inject(self) -> None:
+        for chain, hook in CHAINS.items():
+            self.ipt("-N", chain, check=False)
+            self.ipt("-D", hook, "-j", chain, check=False)  # never hook twice
+            self.ipt("-I", hook, "1", "-j", chain)
+        for rule in self.rules():
+            self.ipt("-A", *rule)
+
+    def dropped(self) -> int:
+        total = 0
+        for chain in CHAINS:
+            out = self.ipt("-L", chain, "-v", "-x", "-n", check=False)
+            for line in out.splitlines()[2:]:
+                fields = line.split()
+                if fields and fields[0].isdigit():
+                    total += int(fields[0])
+        return total
+
+    def verify(self) -> str:
+        self._until("packets hitting the rules", lambda: self.dropped() > 0, timeout=15)
+        return f"iptables counters rising ({self.dropped()} packets dropped so far)"
+
+    def repair(self) -> None:
+        for chain in CHAINS:
+            self.ipt("-F", chain, check=False)
+
+
+class IsolateNode(IptablesFault):
+    name = "isolate-node"
+    removes_service = True
+    description = "drop all traffic in and out of the lab interface (peer and clients)."
+
+    def rules(self) -> list[list[str]]:
+        iface = self.target.interface
+        return [["VIPCHAOS-IN", "-i", iface, "-j", "DROP"],
+                ["VIPCHAOS-OUT", "-o", iface, "-j", "DROP"]]
+
+
+class BlockVrrp(IptablesFault):
+    name = "block-vrrp"
+    description = "drop incoming VRRP (IP protocol 112) on the target: it stops hearing adverts."
+
+    def rules(self) -> list[list[str]]:
+        return [["VIPCHAOS-IN", "-p", "112", "-j", "DROP"]]
+
+
+class BlockReplication(IptablesFault):
+    name = "block-replication"
+    description = "drop MySQL traffic (tcp 3306) between the nodes only; clients unaffected."
+
+    def rules(self) -> list[list[str]]:
+        p = self.peer.ip
+        return [["VIPCHAOS-IN", "-s", p, "-p", "tcp", "--dport", "3306", "-j", "DROP"],
+                ["VIPCHAOS-IN", "-s", p, "-p", "tcp", "--sport", "3306", "-j", "DROP"],
+                ["VIPCHAOS-OUT", "-d", p, "-p", "tcp", "--dport", "3306", "-j", "DROP"],
+                ["VIPCHAOS-OUT", "-d", p, "-p", "tcp", "--sport", "3306", "-j", "DROP"]]
+
+
+class OneWayPartition(IptablesFault):
+    name = "one-way-partition"
+    description = "the target hears nothing from its peer; the peer still hears the target."
+
+    def rules(self) -> list[list[str]]:
+        return [["VIPCHAOS-IN", "-s", self.peer.ip, "-j", "DROP"]]
+
+
+class LossyLink(IptablesFault):
+    name = "lossy-link"
+    description = "drop a random share of packets both ways (iptables statistic; default 30%)."
+
+    def rules(self) -> list[list[str]]:
+        p = str(float(self.params.get("probability", 0.3)))
+        iface = self.target.interface
+        return [[c, "-i" if c.endswith("IN") else "-o", iface, "-m", "statistic",
+                 "--mode", "random", "--probability", p, "-j", "DROP"]
+                for c in CHAINS]
+
+
+class DelayLink(Fault):
+    """Latency through tc netem. This kernel has no netem: the fault reports that and skips."""
+
+    name = "delay-link"
+    description = "add latency with tc netem (needs the sch_netem kernel module)."
+
+    def inject(self) -> None:
+        iface = self.target.interface
+        delay = f"{int(self.params.get('delay_ms', 200))}ms"
+        proc = self.target.netns(["tc", "qdisc", "add", "dev", iface, "root", "netem",
+                                  "delay", delay], check=False)
+        if "netem" not in self.target.netns(["tc", "qdisc", "show", "dev", iface]):
+            self.active = False
+            raise FaultUnsupported(
+                f"{self.name}: the kernel has no netem qdisc (tc: {proc.strip() or 'refused'}); "
+                "latency, jitter and reordering cannot be injected on this machine")
+
+    def verify(self) -> str:
+        return "netem qdisc installed"
+
+    def repair(self) -> None:
+        self.target.netns(["tc", "qdisc", "del", "dev", self.target.interface, "root"],
+                          check=False)

@@ -1,0 +1,106 @@
+"""Process-level faults: mysqld and keepalived inside a node that stays up."""
+
+from __future__ import annotations
+
+from harness.faults.base import Fault, FaultNotVerified, mysqld_answers
+
+
+class KillMysqld(Fault):
+    name = "kill-mysqld"
+    removes_service = True
+    description = "SIGKILL to mysqld; the container stays up. Heal: start mysqld."
+
+    def inject(self) -> None:
+        self.target.vcctl("kill", "mysqld")
+
+    def verify(self) -> str:
+        self._until("mysqld refusing connections", lambda: not mysqld_answers(self.target))
+        return "mysqld process gone and port 3306 refuses connections"
+
+    def repair(self) -> None:
+        self.target.vcctl("start", "mysqld")
+        self.cluster.wait_mysqld(self.target)
+
+
+class StopMysqld(KillMysqld):
+    name = "stop-mysqld"
+    description = "clean shutdown of mysqld. Heal: start mysqld."
+
+    def inject(self) -> None:
+        self.target.vcctl("stop", "mysqld")
+
+
+class FreezeMysqld(Fault):
+    name = "freeze-mysqld"
+    removes_service = True
+    description = "SIGSTOP to mysqld only (a hung database: port open, no answer). Heal: SIGCONT."
+
+    def inject(self) -> None:
+        self.target.vcctl("freeze", "mysqld")
+
+    def verify(self) -> str:
+        state = self.target.exec("ps -o stat= -C mysqld").strip()
+        if not state.startswith("T"):
+            raise FaultNotVerified(f"{self}: mysqld state is {state!r}, not stopped (T)")
+        self._until("mysqld not answering", lambda: not mysqld_answers(self.target, 1.0))
+        return "mysqld in state T (stopped); a query times out"
+
+    def repair(self) -> None:
+        self.target.vcctl("thaw", "mysqld")
+        self.cluster.wait_mysqld(self.target)
+
+
+class KillKeepalived(Fault):
+    name = "kill-keepalived"
+    description = ("SIGKILL to keepalived's VRRP child (a crash: no priority-0 advert); its "
+                   "parent respawns it as in production. Heal: make sure keepalived runs.")
+
+    def inject(self) -> None:
+        self.killed = set(self.target.vcctl("kill", "keepalived").split())
+
+    def verify(self) -> str:
+        self._until("the VRRP child gone", lambda: not self.killed & set(
+            self.target.vcctl("children", "keepalived").split()))
+        return f"VRRP child pid(s) {sorted(self.killed)} killed with SIGKILL"
+
+    def repair(self) -> None:
+        self.target.vcctl("start", "keepalived")
+
+
+class StopKeepalived(Fault):
+    name = "stop-keepalived"
+    description = "SIGTERM to keepalived (graceful: priority-0 advert). Heal: start keepalived."
+
+    def inject(self) -> None:
+        self.target.vcctl("stop", "keepalived")
+
+    def verify(self) -> str:
+        self._until("keepalived gone",
+                    lambda: self.target.vcctl("status", "keepalived") == "stopped")
+        return "no keepalived process left in the node"
+
+    def repair(self) -> None:
+        self.target.vcctl("start", "keepalived")
+
+
+class HangCheck(Fault):
+    """The check script hangs (e.g. a mysql client waiting forever): keepalived must cope."""
+
+    name = "hang-check"
+    description = "every /etc/keepalived/check*.sh sleeps forever. Heal: restore the scripts."
+
+    def inject(self) -> None:
+        self.target.exec(
+            "for f in /etc/keepalived/check*.sh; do cp -p $f $f.vipchaos-orig; "
+            "printf '#!/bin/bash\\nsleep 3600\\n' > $f; done")
+
+    def verify(self) -> str:
+        self._until("a hanging check process",
+                    lambda: "sleep 3600" in self.target.exec("ps -eo args", check=False),
+                    timeout=15)
+        return "check script replaced; a `sleep 3600` check is running"
+
+    def repair(self) -> None:
+        self.target.exec(
+            "for f in /etc/keepalived/check*.sh.vipchaos-orig; do [ -e $f ] && "
+            "mv -f $f ${f%.vipchaos-orig}; done; pkill -f 'sleep 3600'; true", check=False)

@@ -1,0 +1,106 @@
+"""The workload: writes through the VIP at a steady rate, each with a unique id.
+
+Every write is recorded as ``invoke`` then exactly one of:
+- ``ok``: the server acknowledged the commit (``node`` says which server, from ``@@hostname``);
+- ``fail``: it certainly did not happen (no connection could be made, or the server refused it);
+- ``unknown``: the request may have been applied (connection lost or timed out after sending).
+Errors never escape: after one, the writer reconnects for the next write.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import pymysql
+
+from harness.cluster import TABLE
+from harness.history import History
+
+# Client-side codes that mean "the request may have reached the server".
+UNCERTAIN = {2006, 2013, 2055}
+
+
+class Writer:
+    def __init__(self, history: History, connect, *, rate: float = 20.0,
+                 prefix: str = "w") -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be > 0 writes/s, got {rate}")
+        self.history, self.connect, self.rate, self.prefix = history, connect, rate, prefix
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="writer")
+        self._conn: pymysql.Connection | None = None
+        self._server: str | None = None
+        self.counts = {"ok": 0, "fail": 0, "unknown": 0}
+
+    def start(self) -> Writer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=15)
+        self._drop()
+
+    def _run(self) -> None:
+        period = 1.0 / self.rate
+        next_at = time.monotonic()
+        for n in itertools.count(1):
+            if self._stop.is_set():
+                return
+            self.write(f"{self.prefix}-{n}")
+            next_at += period
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                self._stop.wait(delay)
+            else:
+                next_at = time.monotonic()  # behind schedule (timeouts): don't burst
+
+    def write(self, op_id: str) -> str:
+        """One write; returns its outcome (and records invoke + outcome in the history)."""
+        h = self.history
+        h.add("op", type="invoke", id=op_id, f="write")
+        try:
+            if self._conn is None:
+                self._conn = self.connect()
+                with self._conn.cursor() as cur:
+                    cur.execute("SELECT @@hostname AS h")
+                    self._server = cur.fetchone()["h"]
+        except Exception as exc:
+            self._drop()
+            return self._outcome("fail", op_id, error=f"connect: {_brief(exc)}")
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(f"INSERT INTO {TABLE} (op_id, origin) VALUES (%s, @@hostname)",
+                            (op_id,))
+            return self._outcome("ok", op_id, node=self._server)
+        except pymysql.err.OperationalError as exc:
+            code = exc.args[0] if exc.args else None
+            self._drop()
+            # a server-side refusal (code < 2000) or "cannot connect" means not applied
+            kind = "unknown" if code in UNCERTAIN or not isinstance(code, int) else "fail"
+            return self._outcome(kind, op_id, error=_brief(exc), node=self._server)
+        except pymysql.err.MySQLError as exc:  # the server refused it: not applied
+            self._drop()
+            return self._outcome("fail", op_id, error=_brief(exc), node=self._server)
+        except Exception as exc:  # socket-level surprises: may have been sent
+            self._drop()
+            return self._outcome("unknown", op_id, error=_brief(exc), node=self._server)
+
+    def _outcome(self, kind: str, op_id: str, **fields) -> str:
+        self.counts[kind] += 1
+        self.history.add("op", type=kind, id=op_id, f="write", **fields)
+        return kind
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:
+                pass
+        self._conn, self._server = None, None
+
+
+def _brief(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
