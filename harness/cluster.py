@@ -30,11 +30,20 @@ SCHEMA = [
         origin VARCHAR(64) NOT NULL,
         at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
         KEY (op_id))""",
+    # Application-made unique numbers (ticket/order numbers as MAX()+1): the classic source of
+    # duplicate-key errors when both sides of a split brain accept writes.
+    f"""CREATE TABLE IF NOT EXISTS {DB}.tickets (
+        ticket_no BIGINT NOT NULL PRIMARY KEY,
+        op_id VARCHAR(64) NOT NULL)""",
 ]
 # Harness choice, not the bundle's: retry the source connection every 2 s (MySQL's default is
-# 60 s), so convergence after a heal is measured in seconds. replica_net_timeout stays the
-# bundle's (my.cnf), since how fast a dead peer is noticed is part of the config under test.
+# 60 s), so convergence after a heal is measured in seconds. The total retry budget stays
+# MySQL's default (10 x 60 s = 600 s): with only the interval shortened, the IO thread would
+# give up after 10 x 2 s and a 20 s outage would look like broken replication.
+# replica_net_timeout stays the bundle's (my.cnf): how fast a dead peer is noticed is part of
+# the config under test.
 CONNECT_RETRY_S = 2
+RETRY_COUNT = 600 // CONNECT_RETRY_S
 READY_TIMEOUT_S = 90
 
 
@@ -135,7 +144,8 @@ class Cluster:
             n.sql(
                 "CHANGE REPLICATION SOURCE TO SOURCE_HOST=%s, SOURCE_PORT=3306, "
                 "SOURCE_USER='repl', SOURCE_PASSWORD='repl', SOURCE_AUTO_POSITION=1, "
-                f"GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY={CONNECT_RETRY_S}",
+                f"GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY={CONNECT_RETRY_S}, "
+                f"SOURCE_RETRY_COUNT={RETRY_COUNT}",
                 (self.peer(n).ip,),
             )
             n.sql("START REPLICA")

@@ -179,7 +179,7 @@ def load_bundle(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
         if scripts_dir.is_dir() else {}
     )
     bundle = Bundle(
-        name=path.name if path.parent != BUNDLES_DIR else path.name,
+        name=path.name,
         path=path,
         description=str(raw.get("description", "")),
         topology=topology,

@@ -7,6 +7,7 @@ session-scoped, reused) -> ``cluster`` (the pair, reset before each test) -> ``v
 
 from __future__ import annotations
 
+import contextlib
 import signal
 
 import pytest
@@ -114,7 +115,42 @@ def vip(cluster):
 
     yield open_conn
     for conn in opened:
-        try:
+        with contextlib.suppress(Exception):
             conn.close()
-        except Exception:
-            pass
+
+
+@pytest.fixture
+def chaos(cluster, bundle_name, vipchaos_settings, request):
+    """Run one fault against the pair: ``chaos("kill-mysqld", target="owner")``.
+
+    Workload on, fault injected and verified, held long enough for a failover under this
+    bundle's timing, healed, converged, checked; history and result saved under the run dir.
+    Returns the ``Result``; pass it to ``harness.expect.assert_result``.
+    """
+    from harness.faults import fault_class
+    from harness.scenario import Scenario, Step, run_scenario
+
+    def run(fault: str, target: str = "owner", hold: float | None = None,
+            expected: dict[str, str] | None = None, **params):
+        expected = expected or {}
+        if expected:
+            from harness.expect import InvariantViolated
+            reason = "; ".join(f"{k}: {v}" for k, v in expected.items())
+            request.applymarker(pytest.mark.xfail(strict=True, raises=InvariantViolated,
+                                                  reason=reason))
+        cls = fault_class(fault)
+        if hold is None:
+            hold = cluster.bundle.migration_bound_s() + 1 if cls.removes_service else 10.0
+        scenario = Scenario(
+            name=f"{fault}-{target}", steps=[Step(0, fault, target, hold, params)],
+            expected_violations=set(expected),
+        )
+        out = vipchaos_settings.run_dir / f"{bundle_name}-{scenario.name}"
+        result = run_scenario(cluster, scenario, out)
+        request.node.stash[RESULT] = result
+        return result
+
+    return run
+
+
+RESULT = pytest.StashKey[object]()

@@ -5,10 +5,14 @@ Every write is recorded as ``invoke`` then exactly one of:
 - ``fail``: it certainly did not happen (no connection could be made, or the server refused it);
 - ``unknown``: the request may have been applied (connection lost or timed out after sending).
 Errors never escape: after one, the writer reconnects for the next write.
+
+Modes: ``insert`` (one row per write, surrogate auto-increment key) and ``next-number`` (the
+same row plus a ticket numbered MAX()+1 in one transaction, as applications do).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 import time
@@ -23,10 +27,15 @@ UNCERTAIN = {2006, 2013, 2055}
 
 
 class Writer:
+    MODES = ("insert", "next-number")
+
     def __init__(self, history: History, connect, *, rate: float = 20.0,
-                 prefix: str = "w") -> None:
+                 prefix: str = "w", mode: str = "insert") -> None:
         if rate <= 0:
             raise ValueError(f"rate must be > 0 writes/s, got {rate}")
+        if mode not in self.MODES:
+            raise ValueError(f"unknown workload mode {mode!r}; modes: {', '.join(self.MODES)}")
+        self.mode = mode
         self.history, self.connect, self.rate, self.prefix = history, connect, rate, prefix
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="writer")
@@ -72,8 +81,14 @@ class Writer:
             return self._outcome("fail", op_id, error=f"connect: {_brief(exc)}")
         try:
             with self._conn.cursor() as cur:
+                if self.mode == "next-number":
+                    cur.execute("BEGIN")
                 cur.execute(f"INSERT INTO {TABLE} (op_id, origin) VALUES (%s, @@hostname)",
                             (op_id,))
+                if self.mode == "next-number":
+                    cur.execute("INSERT INTO tickets (ticket_no, op_id) SELECT "
+                                "COALESCE(MAX(ticket_no), 0) + 1, %s FROM tickets", (op_id,))
+                    cur.execute("COMMIT")
             return self._outcome("ok", op_id, node=self._server)
         except pymysql.err.OperationalError as exc:
             code = exc.args[0] if exc.args else None
@@ -95,10 +110,8 @@ class Writer:
 
     def _drop(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self._conn.close()
-            except Exception:
-                pass
         self._conn, self._server = None, None
 
 

@@ -1,0 +1,269 @@
+"""A chaos run: a cluster, a workload, a timeline of faults, a recorded history, verdicts.
+
+Phases (each recorded as a ``phase`` event): observe, workload, faults per the timeline, heal,
+converge, final state, check, save. Teardown of observers, writer and faults always runs.
+Suites and incident replay both go through ``run_scenario``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness import checkers, wait
+from harness.checkers.verdict import Verdict
+from harness.cluster import CONNECT_RETRY_S, DB, TABLE, Cluster
+from harness.errors import FaultUnsupported
+from harness.faults import Fault, make_fault
+from harness.history import History
+from harness.observe import start_observers
+from harness.workload import Writer
+
+INVARIANTS = ("single_owner", "migration", "replication", "writes")
+
+
+@dataclass
+class Step:
+    at: float
+    fault: str
+    target: str = "owner"  # owner | standby | a node name
+    duration: float | None = None  # None: healed at the end of the timeline
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Scenario:
+    name: str
+    steps: list[Step]
+    duration: float | None = None  # timeline length; default: last heal + settle
+    rate: float = 20.0
+    mode: str = "insert"  # workload mode, see harness.workload
+    warmup: float = 3.0
+    settle: float = 4.0  # writes kept going after the last heal
+    expected_violations: set[str] = field(default_factory=set)
+
+    def timeline_end(self) -> float:
+        ends = [s.at + (s.duration or 0) for s in self.steps]
+        return max([self.duration or 0, *ends])
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    bundle: str
+    verdicts: list[Verdict]
+    skipped: str | None
+    history: History
+    final: dict[str, Any]
+    out_dir: Path | None
+    faults: list[dict[str, Any]]
+
+    def verdict(self, invariant: str) -> Verdict:
+        return next(v for v in self.verdicts if v.invariant == invariant)
+
+    def violated(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.valid is not True]
+
+    @property
+    def outcome(self) -> str:
+        if self.skipped:
+            return "skipped"
+        bad = {v.invariant for v in self.violated()}
+        unknown = [v for v in self.verdicts if v.valid is None]
+        if unknown or bad - self.scenario.expected_violations:
+            return "fail"
+        if self.scenario.expected_violations:
+            return "xfail" if bad else "xpass"
+        return "pass"
+
+    def to_dict(self) -> dict[str, Any]:
+        m = {v.invariant: v.metrics for v in self.verdicts}
+        ops = self.history.events("op")
+        window = [(f["t"]) for f in self.history.events("fault") if f["phase"] != "skipped"]
+        return {
+            "test": self.scenario.name, "bundle": self.bundle,
+            "fault": "+".join(s.fault for s in self.scenario.steps),
+            "nodes": [n for n in self.final.get("nodes", {})],
+            "verdicts": [v.to_dict() for v in self.verdicts],
+            "expected_violations": sorted(self.scenario.expected_violations),
+            "outcome": self.outcome, "skip_reason": self.skipped,
+            "failover_s": m.get("migration", {}).get("failover_s"),
+            "dual_owner_s": m.get("single_owner", {}).get("dual_owner_s"),
+            "writes": {k: sum(1 for o in ops if o["type"] == k) for k in ("ok", "fail", "unknown")}
+            | {"lost": m.get("writes", {}).get("lost")},
+            "fault_window": [min(window), max(window)] if window else None,
+            "duration_s": self.history.now(),
+            "faults": self.faults,
+            "final": {k: v for k, v in self.final.items() if k != "nodes"}
+            | {"nodes": {n: {k: v for k, v in s.items() if k != "write_ids"}
+                         for n, s in self.final.get("nodes", {}).items()}},
+        }
+
+
+def progress(msg: str) -> None:
+    """One line per phase on the real stderr (pytest captures stdout)."""
+    print(f"  [vipchaos] {msg}", file=sys.__stderr__, flush=True)
+
+
+def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = None,
+                 say=progress) -> Result:
+    history = History()
+    name = f"{cluster.bundle.name}/{scenario.name}"
+    observers, writer, active = [], None, []
+    skipped: str | None = None
+    fault_log: list[dict[str, Any]] = []
+    try:
+        history.add("phase", name="observe")
+        observers = start_observers(history, cluster)
+        time.sleep(0.3)
+        history.add("phase", name="workload")
+        writer = Writer(history, cluster.connect_vip, rate=scenario.rate, mode=scenario.mode,
+                        prefix=f"{scenario.name[:24]}-{int(time.time())}").start()
+        say(f"{name}: workload at {scenario.rate:g} writes/s through {cluster.topology.vip}")
+        skipped = _run_timeline(cluster, scenario, history, active, fault_log, say)
+        history.add("phase", name="heal")
+        for f in active:
+            _heal(f, history)
+        if not skipped:
+            wait.until(lambda: len(cluster.vip_owners()) == 1, timeout=30, interval=0.2)
+            time.sleep(scenario.settle)
+    finally:
+        if writer:
+            writer.stop()
+        for f in active:
+            _heal(f, history)
+    history.add("phase", name="converge")
+    converged_after = None
+    if not skipped:
+        bound = convergence_bound_s(cluster)
+        say(f"{name}: healed; waiting up to {bound:.0f} s for replication to converge")
+        wait.until(cluster.replication_running, timeout=bound, interval=0.5)
+        converged_after = cluster.wait_converged(timeout=bound)
+    for o in observers:
+        o.stop()
+    history.add("phase", name="check")
+    final = final_state(cluster, converged_after)
+    verdicts = [] if skipped else check_all(cluster, scenario, history, final, fault_log)
+    result = Result(scenario, cluster.bundle.name, verdicts, skipped, history, final,
+                    out_dir, fault_log)
+    history.add("phase", name="done")
+    if out_dir:
+        save(result, out_dir)
+    say(f"{name}: {result.outcome} " + " ".join(f"{v.invariant}={v.status}" for v in verdicts))
+    return result
+
+
+def _run_timeline(cluster, scenario, history, active, fault_log, say) -> str | None:
+    """Start and heal faults at their times. Returns a skip reason, or None."""
+    t0 = time.monotonic() + scenario.warmup
+    queue: list[tuple[float, int, str, Any]] = []
+    for i, step in enumerate(scenario.steps):
+        heapq.heappush(queue, (step.at, i, "start", step))
+    end = scenario.timeline_end()
+    heapq.heappush(queue, (end, 10**6, "end", None))
+    while queue:
+        at, i, action, obj = heapq.heappop(queue)
+        delay = t0 + at - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        if action == "end":
+            return None
+        if action == "heal":
+            _heal(obj, history)
+            continue
+        step: Step = obj
+        target = resolve_target(cluster, step.target)
+        fault = make_fault(step.fault, cluster, target, **step.params)
+        history.add("phase", name="inject")
+        say(f"{cluster.bundle.name}/{scenario.name}: inject {fault} ({step.target})")
+        t_start = history.now()
+        try:
+            detail = fault.start()
+        except FaultUnsupported as exc:
+            history.add("fault", phase="skipped", fault=fault.name, nodes=fault.nodes,
+                        detail=str(exc))
+            fault.heal()
+            return str(exc)
+        active.append(fault)
+        history.add("fault", t=t_start, phase="start", fault=fault.name, nodes=fault.nodes,
+                    target=step.target, detail=detail, verified_at=history.now())
+        fault_log.append({"fault": fault.name, "nodes": fault.nodes, "target": step.target,
+                          "owner_at_start": target.name if step.target == "owner" else None,
+                          "removes_service": fault.removes_service, "detail": detail,
+                          "t": t_start})
+        history.add("phase", name="hold")
+        if step.duration is not None:
+            heapq.heappush(queue, (step.at + step.duration, i, "heal", fault))
+    return None
+
+
+def _heal(fault: Fault, history: History) -> None:
+    if fault.active:
+        fault.heal()
+        history.add("fault", phase="healed", fault=fault.name, nodes=fault.nodes)
+
+
+def resolve_target(cluster: Cluster, target: str):
+    if target in ("owner", "standby"):
+        owners = cluster.vip_owners()
+        owner = cluster.node(owners[0]) if owners else cluster.nodes[0]
+        return owner if target == "owner" else cluster.peer(owner)
+    return cluster.node(target)
+
+
+def convergence_bound_s(cluster: Cluster) -> float:
+    """How long replication may take to resume: a dead TCP peer is noticed after
+    replica_net_timeout (the config's), then the reconnect retry, plus margin."""
+    try:
+        net = float(cluster.nodes[0].sql("SELECT @@replica_net_timeout AS t")[0]["t"])
+    except Exception:
+        net = 60.0
+    return net + CONNECT_RETRY_S + 15
+
+
+def final_state(cluster: Cluster, converged_after: float | None) -> dict[str, Any]:
+    nodes: dict[str, Any] = {}
+    for n in cluster.nodes:
+        try:
+            nodes[n.name] = {
+                "reachable": True,
+                "server_uuid": n.sql("SELECT @@server_uuid AS u")[0]["u"],
+                "gtid_executed": n.gtid_executed(),
+                "channels": cluster.channels(n),
+                "checksum": n.sql(f"CHECKSUM TABLE {DB}.{TABLE}")[0]["Checksum"],
+                "write_ids": [r["op_id"] for r in n.sql(f"SELECT op_id FROM {DB}.{TABLE}")],
+                "keepalived": n.vcctl("status", "keepalived"),
+            }
+        except Exception as exc:
+            nodes[n.name] = {"reachable": False, "error": str(exc)[:300]}
+    owners = cluster.vip_owners()
+    return {"nodes": nodes, "vip_owner": owners[0] if len(owners) == 1 else None,
+            "vip_owners": owners, "converged_after_s": converged_after}
+
+
+def check_all(cluster, scenario, history, final, fault_log) -> list[Verdict]:
+    events = history.events()
+    names = [n.name for n in cluster.nodes]
+    first = fault_log[0] if fault_log else None
+    must_move = bool(first and first["removes_service"] and first["owner_at_start"])
+    faulted = first["nodes"] if first else []
+    bound = cluster.bundle.migration_bound_s()
+    return checkers.run_checkers({
+        "single_owner": lambda: checkers.check_single_owner(
+            events, nodes=names, expected_dual="single_owner" in scenario.expected_violations),
+        "migration": lambda: checkers.check_migration(
+            events, faulted=faulted, bound_s=bound, must_move=must_move),
+        "replication": lambda: checkers.check_replication(final),
+        "writes": lambda: checkers.check_writes(events, final),
+    })
+
+
+def save(result: Result, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.history.save(out_dir / "history.jsonl")
+    (out_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))

@@ -1,0 +1,61 @@
+"""A history as a short text timeline: faults, VRRP transitions, VIP changes, and write
+outcomes folded per second, so a replay's story reads in a terminal."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from harness.history import Event
+
+
+def render(events: Iterable[Event], width: int = 100) -> str:
+    lines: list[str] = []
+    ops: Counter[str] = Counter()
+    ops_second: int | None = None
+    servers: Counter[str] = Counter()
+
+    def flush() -> None:
+        if ops_second is not None and ops:
+            by = ",".join(f"{k}" for k in sorted(servers)) or "-"
+            parts = " ".join(f"{k}={ops[k]}" for k in ("ok", "fail", "unknown") if ops[k])
+            lines.append(f"{ops_second:>7.0f}s  writes  {parts}  (acked by {by})")
+        ops.clear()
+        servers.clear()
+
+    for e in events:
+        kind, t = e["kind"], e["t"]
+        if kind == "op":
+            if e["type"] == "invoke":
+                continue
+            sec = int(t)
+            if sec != ops_second:
+                flush()
+                ops_second = sec
+            ops[e["type"]] += 1
+            if e["type"] == "ok" and e.get("node"):
+                servers[e["node"]] += 1
+            continue
+        text = _describe(e)
+        if text:
+            lines.append(f"{t:>8.2f}s  {text}"[:width])
+    flush()
+    lines.sort(key=lambda line: float(line.split("s", 1)[0]))
+    return "\n".join(lines)
+
+
+def _describe(e: Event) -> str | None:
+    kind = e["kind"]
+    if kind == "fault":
+        verb = {"start": "FAULT", "healed": "HEAL ", "skipped": "SKIP "}[e["phase"]]
+        return f"{verb}   {e['fault']} on {','.join(e.get('nodes', []))}" + (
+            f"  [{e['detail']}]" if e.get("detail") else "")
+    if kind == "vrrp":
+        return f"vrrp    {e['node']} -> {e['state']} (priority {e.get('priority')})"
+    if kind == "vip":
+        return f"vip     {e['node']} {'takes' if e['held'] else 'drops'} the VIP"
+    if kind == "phase" and e["name"] in ("heal", "converge", "check"):
+        return f"phase   {e['name']}"
+    if kind == "repl" and e.get("error"):
+        return f"repl    {e['node']} error: {e['error'][:60]}"
+    return None
