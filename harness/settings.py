@@ -32,4 +32,5 @@ class Settings:
         for k, v in overrides.items():
             if v not in (None, [], ""):
                 setattr(s, k, v)
+        s.run_dir = Path(s.run_dir)
         return s
