@@ -71,6 +71,62 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_replay(args) -> int:
+    from harness.incident import load_incident
+    from harness.replay import describe, replay
+    rep = replay(args.file, Path(args.run_dir) if args.run_dir else None)
+    print(describe(rep, load_incident(args.file).expect))
+    return 0 if rep.ok else 1
+
+
+def cmd_report(args) -> int:
+    from harness.report import failing, gate, summary_table, write_all
+    out = write_all(Path(args.run_dir))
+    if not out["results"]:
+        print(f"vipchaos: no results (*/result.json) under {args.run_dir}", file=sys.stderr)
+        return 2
+    print(summary_table(out["results"]))
+    for line in failing(out["results"]):
+        print(f"violated: {line}")
+    print(f"report: {out['html']}\njunit: {out['junit']}\nsummary: {out['summary']}")
+    return 0 if gate(out["results"]) else 1
+
+
+def cmd_run(args) -> int:
+    """The chaos suites against a bundle; exit 0 only if every invariant held or its violation
+    was declared expected (and detected)."""
+    import pytest
+
+    from harness.config import load_bundle
+    from harness.validate import validate_or_raise
+    bundle = load_bundle(args.config)
+    engine = _engine()
+    from harness.images import ensure_node
+    image, _ = ensure_node(engine)
+    validate_or_raise(bundle, engine, image)
+    suites = Path(__file__).resolve().parent.parent / "suites"
+    argv = [str(suites), "--vipchaos-config", str(Path(args.config).resolve())
+            if Path(args.config).is_dir() else args.config, "-p", "no:cacheprovider"]
+    if args.run_dir:
+        argv += ["--vipchaos-run-dir", args.run_dir]
+    if args.junitxml:
+        argv += ["--junitxml", args.junitxml]
+    if args.k:
+        argv += ["-k", args.k]
+    return int(pytest.main(argv))
+
+
+def cmd_validate(args) -> int:
+    from harness.config import load_bundle
+    from harness.images import ensure_node
+    from harness.validate import validate_or_raise
+    engine = _engine()
+    image, _ = ensure_node(engine)
+    validate_or_raise(load_bundle(args.config), engine, image)
+    print(f"{args.config}: valid")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="vipchaos", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -91,6 +147,23 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--config", default="seed")
     s.add_argument("--runs", type=int, default=5)
     s.set_defaults(fn=cmd_bench)
+    s = sub.add_parser("run", help="run the chaos suites against a config bundle")
+    s.add_argument("--config", default="seed", help="bundle name or directory")
+    s.add_argument("--run-dir", help="where histories and reports go")
+    s.add_argument("--junitxml", help="also write pytest's JUnit XML here")
+    s.add_argument("-k", help="only tests matching this pytest -k expression")
+    s.set_defaults(fn=cmd_run)
+    s = sub.add_parser("validate", help="check a bundle (keepalived -t in the node image, "
+                       "scripts, addresses) without starting a pair")
+    s.add_argument("--config", default="seed")
+    s.set_defaults(fn=cmd_validate)
+    s = sub.add_parser("replay", help="replay an incident file and judge it")
+    s.add_argument("file")
+    s.add_argument("--run-dir")
+    s.set_defaults(fn=cmd_replay)
+    s = sub.add_parser("report", help="re-render the report of a run directory")
+    s.add_argument("run_dir")
+    s.set_defaults(fn=cmd_report)
     args = p.parse_args(argv)
     try:
         return args.fn(args)

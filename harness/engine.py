@@ -7,6 +7,7 @@ Every object created carries ``vipchaos.managed=1`` and ``vipchaos.run=<run id>`
 
 from __future__ import annotations
 
+import contextlib
 import io
 import tarfile
 import time
@@ -78,10 +79,8 @@ class Engine:
         return out
 
     def remove_network(self, name: str) -> None:
-        try:
+        with contextlib.suppress(docker.errors.NotFound):
             self.client.networks.get(name).remove()
-        except docker.errors.NotFound:
-            pass
 
     # --- containers ---------------------------------------------------------------------
     def create_node(self, *, name: str, image: str, network: str, ip: str, hostname: str,
@@ -98,6 +97,23 @@ class Engine:
             environment=env, host_config=host_cfg, networking_config=netcfg, detach=True,
         )["Id"]
         return self.client.containers.get(cid)
+
+    def run_once(self, image: str, files: dict[str, tuple[str, int]], script: str,
+                 labels: dict[str, str], timeout: float = 60) -> tuple[int, str]:
+        """Run a shell script once in a throwaway container holding ``files``; returns (exit
+        code, output). It sits on Docker's default bridge only so that it has an ``eth0`` for
+        ``keepalived -t`` to find. The container is removed whatever happens."""
+        name = f"{PREFIX}check-{int(time.time() * 1000) % 10**9}"
+        c = self.client.containers.create(
+            image, ["bash", "-c", script], entrypoint=[], name=name, network_mode="bridge",
+            labels={LABEL: "1", **labels})
+        try:
+            self.put_files(c, files)
+            c.start()
+            code = c.wait(timeout=timeout)["StatusCode"]
+            return code, c.logs().decode(errors="replace")
+        finally:
+            self.remove_container(name)
 
     def container(self, name: str) -> Container:
         return self.client.containers.get(name)

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from harness.history import History
@@ -49,8 +50,22 @@ class VrrpFollower(_Loop):
     def __init__(self, history: History, nodes: list[Node]) -> None:
         super().__init__(history, nodes)
         self._offsets: dict[str, int] = {}
+        self._initial: list[tuple[Node, str]] = []
         for n in nodes:  # start at the current end: only new transitions belong to this run
-            self._offsets[n.name] = len(self._read(n))
+            data = self._read(n)
+            self._offsets[n.name] = len(data)
+            lines = data.decode(errors="replace").strip().splitlines()
+            if lines:
+                self._initial.append((n, lines[-1]))
+
+    def start(self) -> _Loop:
+        """Record each node's current state (its last transition) at t=now, then follow."""
+        for node, line in self._initial:
+            parts = line.split()
+            if len(parts) >= 4:
+                stamp = f"{time.time():.6f}"
+                self._record(node, " ".join([stamp, *parts[1:]]), initial=True)
+        return super().start()
 
     def _read(self, node: Node) -> bytes:
         try:
@@ -76,7 +91,7 @@ class VrrpFollower(_Loop):
             for line in chunk.decode(errors="replace").splitlines():
                 self._record(n, line)
 
-    def _record(self, node: Node, line: str) -> None:
+    def _record(self, node: Node, line: str, initial: bool = False) -> None:
         # "<wall stamp> INSTANCE "VI_1" MASTER 102"
         parts = line.split()
         if len(parts) < 4:
@@ -88,7 +103,7 @@ class VrrpFollower(_Loop):
         state = parts[3]
         prio = int(parts[4]) if len(parts) > 4 and parts[4].isdigit() else None
         self.history.add("vrrp", t=t, node=node.name, state=state, priority=prio,
-                         instance=parts[2].strip('"'), scope=parts[1])
+                         instance=parts[2].strip('"'), scope=parts[1], initial=initial)
 
 
 class VipProber(_Loop):

@@ -81,10 +81,23 @@ def bundle(bundle_name):
 
 
 @pytest.fixture(scope="session")
-def pair(docker_engine, node_image, bundle, vipchaos_settings):
+def validated_bundle(docker_engine, node_image, bundle, vipchaos_settings):
+    """The bundle, validated before any pair starts; warnings are kept in the run dir."""
+    import json
+
+    from harness.validate import validate_or_raise
+    rep = validate_or_raise(bundle, docker_engine, node_image, say=lambda m: None)
+    vipchaos_settings.run_dir.mkdir(parents=True, exist_ok=True)
+    (vipchaos_settings.run_dir / f"validation-{bundle.name}.json").write_text(
+        json.dumps({"bundle": str(bundle.path), "warnings": rep.warnings}, indent=1))
+    return bundle
+
+
+@pytest.fixture(scope="session")
+def pair(docker_engine, node_image, validated_bundle, vipchaos_settings):
     """The pair for one bundle, brought up once and reused by every test of that bundle."""
     from harness.cluster import Cluster
-    cluster = Cluster(docker_engine, bundle, node_image)
+    cluster = Cluster(docker_engine, validated_bundle, node_image)
     cluster.up()
     cluster.fresh = True
     yield cluster
@@ -142,7 +155,8 @@ def chaos(cluster, bundle_name, vipchaos_settings, request):
         if hold is None:
             hold = cluster.bundle.migration_bound_s() + 1 if cls.removes_service else 10.0
         scenario = Scenario(
-            name=f"{fault}-{target}", steps=[Step(0, fault, target, hold, params)],
+            name=f"{fault}-{target}",
+            steps=[Step(0, fault, target, hold, params, heal_once_moved=cls.removes_service)],
             expected_violations=set(expected),
         )
         out = vipchaos_settings.run_dir / f"{bundle_name}-{scenario.name}"
@@ -154,3 +168,23 @@ def chaos(cluster, bundle_name, vipchaos_settings, request):
 
 
 RESULT = pytest.StashKey[object]()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    """After a chaos run: the per-test table, then summary.json, junit.xml and index.html."""
+    run_dir = config.stash[SETTINGS].run_dir
+    if not run_dir.is_dir() or not any(run_dir.glob("*/result.json")):
+        return
+    from harness.report import failing, summary_table, write_all
+    out = write_all(run_dir)
+    tr = terminalreporter
+    tr.section("vipchaos summary")
+    tr.write_line(summary_table(out["results"]))
+    bad = failing(out["results"])
+    for line in bad:
+        tr.write_line(f"violated: {line}", red=True)
+    import json
+    for f in sorted(run_dir.glob("validation-*.json")):
+        for w in json.loads(f.read_text())["warnings"]:
+            tr.write_line(f"config warning: {w}", yellow=True)
+    tr.write_line(f"report: {out['html']}  junit: {out['junit']}  summary: {out['summary']}")

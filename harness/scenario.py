@@ -7,7 +7,6 @@ Suites and incident replay both go through ``run_scenario``.
 
 from __future__ import annotations
 
-import heapq
 import json
 import sys
 import time
@@ -34,6 +33,9 @@ class Step:
     target: str = "owner"  # owner | standby | a node name
     duration: float | None = None  # None: healed at the end of the timeline
     params: dict[str, Any] = field(default_factory=dict)
+    #: heal early, ``settle`` s after the VIP moved off the target and a write succeeded on the
+    #: new owner (the migration is then complete; holding longer only costs time)
+    heal_once_moved: bool = False
 
 
 @dataclass
@@ -94,6 +96,7 @@ class Result:
             "outcome": self.outcome, "skip_reason": self.skipped,
             "failover_s": m.get("migration", {}).get("failover_s"),
             "dual_owner_s": m.get("single_owner", {}).get("dual_owner_s"),
+            "write_gap_s": m.get("migration", {}).get("write_gap_s"),
             "writes": {k: sum(1 for o in ops if o["type"] == k) for k in ("ok", "fail", "unknown")}
             | {"lost": m.get("writes", {}).get("lost")},
             "fault_window": [min(window), max(window)] if window else None,
@@ -159,47 +162,71 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
 
 
 def _run_timeline(cluster, scenario, history, active, fault_log, say) -> str | None:
-    """Start and heal faults at their times. Returns a skip reason, or None."""
+    """Start and heal faults at their times; returns a skip reason, or None.
+
+    The timeline ends when every step has started and every step with a duration has healed
+    (steps without one heal at the end), but not before ``scenario.duration``."""
     t0 = time.monotonic() + scenario.warmup
-    queue: list[tuple[float, int, str, Any]] = []
-    for i, step in enumerate(scenario.steps):
-        heapq.heappush(queue, (step.at, i, "start", step))
-    end = scenario.timeline_end()
-    heapq.heappush(queue, (end, 10**6, "end", None))
-    while queue:
-        at, i, action, obj = heapq.heappop(queue)
-        delay = t0 + at - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        if action == "end":
+    pending = sorted(scenario.steps, key=lambda s: s.at)
+    timed: list[tuple[Step, Fault, list[float]]] = []  # step, fault, [heal at]
+    open_ended = any(s.duration is None for s in scenario.steps)
+    while True:
+        now = time.monotonic() - t0
+        while pending and pending[0].at <= now:
+            step = pending.pop(0)
+            fault, reason = _start(cluster, scenario, step, history, fault_log, say)
+            if reason:
+                return reason
+            active.append(fault)
+            if step.duration is not None:
+                timed.append((step, fault, [step.at + step.duration]))
+        for step, fault, heal_at in timed:
+            if fault.active and step.heal_once_moved and heal_at[0] > now + 2 \
+                    and _moved_and_served(history, fault):
+                heal_at[0] = now + 2.0  # migration complete: heal soon, keep writing
+            if fault.active and now >= heal_at[0]:
+                _heal(fault, history)
+        done = not pending and all(not f.active for _, f, _ in timed)
+        if done and now >= (scenario.timeline_end() if open_ended else scenario.duration or 0):
             return None
-        if action == "heal":
-            _heal(obj, history)
-            continue
-        step: Step = obj
-        target = resolve_target(cluster, step.target)
-        fault = make_fault(step.fault, cluster, target, **step.params)
-        history.add("phase", name="inject")
-        say(f"{cluster.bundle.name}/{scenario.name}: inject {fault} ({step.target})")
-        t_start = history.now()
-        try:
-            detail = fault.start()
-        except FaultUnsupported as exc:
-            history.add("fault", phase="skipped", fault=fault.name, nodes=fault.nodes,
-                        detail=str(exc))
-            fault.heal()
-            return str(exc)
-        active.append(fault)
-        history.add("fault", t=t_start, phase="start", fault=fault.name, nodes=fault.nodes,
-                    target=step.target, detail=detail, verified_at=history.now())
-        fault_log.append({"fault": fault.name, "nodes": fault.nodes, "target": step.target,
-                          "owner_at_start": target.name if step.target == "owner" else None,
-                          "removes_service": fault.removes_service, "detail": detail,
-                          "t": t_start})
-        history.add("phase", name="hold")
-        if step.duration is not None:
-            heapq.heappush(queue, (step.at + step.duration, i, "heal", fault))
-    return None
+        time.sleep(0.1)
+
+
+def _start(cluster, scenario, step, history, fault_log, say) -> tuple[Fault, str | None]:
+    target = resolve_target(cluster, step.target)
+    fault = make_fault(step.fault, cluster, target, **step.params)
+    history.add("phase", name="inject")
+    say(f"{cluster.bundle.name}/{scenario.name}: inject {fault} ({step.target})")
+    t_start = history.now()
+    try:
+        detail = fault.start()
+    except FaultUnsupported as exc:
+        history.add("fault", phase="skipped", fault=fault.name, nodes=fault.nodes,
+                    detail=str(exc))
+        fault.heal()
+        return fault, str(exc)
+    history.add("fault", t=t_start, phase="start", fault=fault.name, nodes=fault.nodes,
+                target=step.target, detail=detail, verified_at=history.now())
+    fault_log.append({"fault": fault.name, "nodes": fault.nodes, "target": step.target,
+                      "owner_at_start": target.name if step.target == "owner" else None,
+                      "removes_service": fault.removes_service, "detail": detail,
+                      "t": t_start})
+    history.add("phase", name="hold")
+    return fault, None
+
+
+def _moved_and_served(history: History, fault: Fault) -> bool:
+    """A node other than the fault's target holds the VIP and acknowledged a write since."""
+    starts = [e for e in history.events("fault") if e["fault"] == fault.name
+              and e["phase"] == "start"]
+    if not starts:
+        return False
+    t0 = starts[-1]["t"]
+    moved = next((e["t"] for e in history.events("vip") if e["t"] >= t0 and e["held"]
+                  and e["node"] not in fault.nodes), None)
+    return moved is not None and any(
+        e["type"] == "ok" and e["t"] >= moved and e.get("node") not in fault.nodes
+        for e in history.events("op"))
 
 
 def _heal(fault: Fault, history: History) -> None:
@@ -249,15 +276,18 @@ def final_state(cluster: Cluster, converged_after: float | None) -> dict[str, An
 def check_all(cluster, scenario, history, final, fault_log) -> list[Verdict]:
     events = history.events()
     names = [n.name for n in cluster.nodes]
-    first = fault_log[0] if fault_log else None
-    must_move = bool(first and first["removes_service"] and first["owner_at_start"])
+    # Time the migration from the first fault that takes service away from the owner.
+    serving = [f for f in fault_log if f["removes_service"] and f["owner_at_start"]]
+    first = serving[0] if serving else (fault_log[0] if fault_log else None)
+    must_move = bool(serving)
     faulted = first["nodes"] if first else []
     bound = cluster.bundle.migration_bound_s()
     return checkers.run_checkers({
         "single_owner": lambda: checkers.check_single_owner(
             events, nodes=names, expected_dual="single_owner" in scenario.expected_violations),
         "migration": lambda: checkers.check_migration(
-            events, faulted=faulted, bound_s=bound, must_move=must_move),
+            events, faulted=faulted, bound_s=bound, must_move=must_move,
+            fault_start=first["t"] if first else None),
         "replication": lambda: checkers.check_replication(final),
         "writes": lambda: checkers.check_writes(events, final),
     })

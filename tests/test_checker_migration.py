@@ -47,7 +47,16 @@ def test_service_continuity_when_vip_need_not_move():
     assert v.metrics["failover_s"] == 0.51
     ev2 = [vip(0, "node1", True), vip(0, "node2", False), fault(2.0)]
     ev2 += write(1.0, "y") + write(20.0, "z")
-    assert check_migration(ev2, faulted=["node2"], bound_s=10, must_move=False).valid is False
+    v2 = check_migration(ev2, faulted=["node2"], bound_s=10, must_move=False)
+    assert v2.valid is False
+    assert v2.metrics["write_gap_s"] == 19.0
+
+
+def test_long_outage_after_a_first_write_fails_continuity():
+    ev = [vip(0, "node1", True), vip(0, "node2", False), fault(2.0)]
+    ev += write(2.1, "a") + write(15.0, "b") + write(15.2, "c")
+    v = check_migration(ev, faulted=["node1"], bound_s=10, must_move=False)
+    assert v.valid is False and "over" in v.summary
 
 
 def test_no_fault_is_unknown():
