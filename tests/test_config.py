@@ -50,7 +50,7 @@ def _copy(tmp_path):
 
 def test_vip_outside_subnet_is_rejected(tmp_path):
     b = _copy(tmp_path)
-    with pytest.raises(ConfigError, match="vip 10.0.0.1 is outside the subnet"):
+    with pytest.raises(ConfigError, match=r"vip 10\.0\.0\.1 is outside the subnet"):
         load_bundle(b, {"vip": "10.0.0.1"})
 
 

@@ -65,7 +65,8 @@ def test_unknown_top_key_suggests():
 
 
 def test_missing_required_key():
-    assert "missing required key 'source'" in _err(GOOD.replace("source: https://example.org/report\n", ""))
+    text = GOOD.replace("source: https://example.org/report\n", "")
+    assert "missing required key 'source'" in _err(text)
 
 
 def test_bad_duration_and_expectation():
