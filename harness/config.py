@@ -5,12 +5,17 @@ nodes with address and priority), ``keepalived.conf.j2`` (rendered per node), an
 ``my.cnf.j2`` and ``scripts/`` (copied to ``/etc/keepalived/`` in each node). Two bundles ship:
 ``seed`` (the classic tutorial, faithfully) and ``hardened`` (what to run instead).
 
+Configs pasted from production need no template: ``[literal]`` in topology.toml names one
+keepalived.conf per node, and ``[address_map]`` maps production addresses (and
+``[interface_map]`` interface names) to lab ones; the same map is applied to the scripts.
+
 Everything is validated on load, before any container exists; errors name the file and line.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -77,6 +82,7 @@ class Bundle:
     keepalived_template: str
     mycnf_template: str
     scripts: dict[str, str] = field(default_factory=dict)
+    literal: dict[str, str] = field(default_factory=dict)  # node name -> translated config
 
     def context(self, node: NodeSpec) -> dict[str, Any]:
         topo = self.topology
@@ -90,7 +96,8 @@ class Bundle:
     def render(self, node: NodeSpec) -> RenderedNode:
         """Render keepalived.conf (instrumented with the harness's notify FIFO) and my.cnf."""
         ctx = self.context(node)
-        conf = _render(self.keepalived_template, ctx, self.path / "keepalived.conf.j2")
+        conf = self.literal.get(node.name) or _render(
+            self.keepalived_template, ctx, self.path / "keepalived.conf.j2")
         mycnf = _render(self.mycnf_template, ctx, self.path / "my.cnf.j2")
         files = {
             "/etc/keepalived/keepalived.conf": (instrument(conf), 0o644),
@@ -103,7 +110,8 @@ class Bundle:
     def timing(self) -> keepalived_conf.VrrpTiming:
         """Timing of the slowest node (lowest priority: longest master-down skew)."""
         worst = min(self.topology.nodes, key=lambda n: n.priority)
-        conf = _render(self.keepalived_template, self.context(worst), self.path)
+        conf = self.literal.get(worst.name) or _render(
+            self.keepalived_template, self.context(worst), self.path)
         return keepalived_conf.timing(keepalived_conf.parse(conf))
 
     def migration_bound_s(self) -> float:
@@ -169,13 +177,29 @@ def load_bundle(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
         raise ConfigError(f"{topo_file}: {exc}") from exc
     raw.update(overrides or {})
     topology = parse_topology(raw, topo_file)
+    unknown = set(raw) - {"description", "subnet", "host_ip", "vip", "vrid", "interface",
+                          "nodes", "literal", "address_map", "interface_map"}
+    if unknown:
+        raise ConfigError(f"{topo_file}: unknown key(s) {sorted(unknown)}")
     tmpl = path / "keepalived.conf.j2"
-    if not tmpl.exists():
-        raise ConfigError(f"{path}: no keepalived.conf.j2 (the keepalived config, per node)")
+    literal_files = raw.get("literal") or {}
+    if not tmpl.exists() and not literal_files:
+        raise ConfigError(f"{path}: no keepalived.conf.j2 (a template rendered per node) and no "
+                          "[literal] table naming one keepalived.conf per node")
+    translate = address_translator(raw, topology, topo_file)
+    literal = {}
+    for node in topology.nodes:
+        if literal_files:
+            if node.name not in literal_files:
+                raise ConfigError(f"{topo_file}: [literal] has no file for {node.name}")
+            f = path / literal_files[node.name]
+            if not f.exists():
+                raise ConfigError(f"{topo_file}: [literal] {node.name} = {f.name}: no such file")
+            literal[node.name] = translate(f.read_text())
     mycnf = path / "my.cnf.j2"
     scripts_dir = path / "scripts"
     scripts = (
-        {p.name: p.read_text() for p in sorted(scripts_dir.iterdir()) if p.is_file()}
+        {p.name: translate(p.read_text()) for p in sorted(scripts_dir.iterdir()) if p.is_file()}
         if scripts_dir.is_dir() else {}
     )
     bundle = Bundle(
@@ -183,14 +207,44 @@ def load_bundle(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
         path=path,
         description=str(raw.get("description", "")),
         topology=topology,
-        keepalived_template=tmpl.read_text(),
+        keepalived_template=tmpl.read_text() if tmpl.exists() else "",
         mycnf_template=mycnf.read_text() if mycnf.exists()
         else (BUNDLES_DIR / "seed" / "my.cnf.j2").read_text(),
         scripts=scripts,
+        literal=literal,
     )
     for node in topology.nodes:  # surface template errors now, not at container start
         bundle.render(node)
     return bundle
+
+
+def address_translator(raw: dict[str, Any], topology: Topology, where: Path):
+    """A function mapping production addresses and interface names to lab ones.
+
+    ``[address_map]`` values may be lab addresses or the words vip, host, or a node name."""
+    names = {"vip": topology.vip, "host": topology.host_ip, "gateway": topology.host_ip,
+             **{n.name: n.ip for n in topology.nodes}}
+    pairs: list[tuple[re.Pattern, str]] = []
+    for prod, lab in (raw.get("address_map") or {}).items():
+        try:
+            ipaddress.IPv4Address(prod)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: [address_map] key {prod!r} is not an IPv4 address") \
+                from exc
+        target = names.get(str(lab), str(lab))
+        if ipaddress.IPv4Address(target) not in topology.subnet:
+            raise ConfigError(f"{where}: [address_map] {prod} -> {lab}: {target} is outside "
+                              f"the lab subnet {topology.subnet}")
+        pairs.append((re.compile(rf"(?<![\d.]){re.escape(prod)}(?![\d])"), target))
+    for prod, lab in (raw.get("interface_map") or {}).items():
+        pairs.append((re.compile(rf"\b{re.escape(prod)}\b"), str(lab)))
+
+    def translate(text: str) -> str:
+        for pattern, lab in pairs:
+            text = pattern.sub(lab, text)
+        return text
+
+    return translate
 
 
 def with_topology(bundle: Bundle, **changes: Any) -> Bundle:

@@ -18,6 +18,8 @@ from harness.config import Bundle
 from harness.engine import Engine
 from harness.errors import ConfigError
 
+# What `keepalived -t` complains about but keepalived runs with anyway: warnings, not errors.
+TOLERATED = ("Unknown keyword", "SECURITY VIOLATION")
 SHELL_WORDS = {"if", "then", "else", "elif", "fi", "for", "while", "do", "done", "case", "esac",
                "in", "exit", "echo", "return", "local", "export", "set", "true", "false", "[",
                "[[", "test", "function", "until", "!", "{", "}", "exec", "read", "shift",
@@ -36,7 +38,7 @@ def validate(bundle: Bundle, engine: Engine, image: str) -> Report:
     parsed = {}
     for node in bundle.topology.nodes:
         rendered = bundle.render(node)
-        conf = rendered.files[conf_path][0]
+        conf = rendered.keepalived_conf  # as the operator wrote it (line numbers match)
         parsed[node.name] = keepalived_conf.parse(conf)
         where = f"{bundle.path.name}/{node.name} keepalived.conf"
         scripts = sorted({p for p, _ in keepalived_conf.script_paths(parsed[node.name])})
@@ -57,6 +59,9 @@ def validate(bundle: Bundle, engine: Engine, image: str) -> Report:
             if m:
                 rep.warnings.append(f"{where}:{_line_of(conf, m.group(1))}: unknown keyword "
                                     f"{m.group(1)!r} (keepalived ignores it)")
+            elif "SECURITY VIOLATION" in line:
+                rep.warnings.append(f"{where}: scripts run as root without "
+                                    "enable_script_security (keepalived: SECURITY VIOLATION)")
             elif line.startswith("missing-script "):
                 p = line.split(" ", 1)[1]
                 rep.errors.append(f"{where}:{_line_of(conf, p)}: script {p} does not exist "
@@ -72,7 +77,7 @@ def validate(bundle: Bundle, engine: Engine, image: str) -> Report:
         # keepalived -t exits non-zero on unknown keywords too, yet keepalived runs with them
         # (ignored): those are warnings; anything else it reports is an error.
         if not rc or rc.group(1) != "0" or code != 0:
-            real = [ln for ln in other if "Unknown keyword" not in ln]
+            real = [ln for ln in other if not any(t in ln for t in TOLERATED)]
             if real or not rc:
                 rep.errors.append(f"{where}: `keepalived -t` rejects it:\n    "
                                   + "\n    ".join((real or other)[-12:]))

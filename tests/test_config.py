@@ -79,3 +79,32 @@ def test_parser_reads_nested_blocks_and_comments():
     inst = root.find("vrrp_instance")[0]
     assert inst.args == ["VI_1"] and inst.value("priority") == "7"
     assert [c.keyword for c in inst.find("track_script")[0].children] == ["chk"]
+
+
+EXAMPLE = BUNDLES_DIR.parent.parent / "examples" / "production-paste"
+
+
+def test_literal_configs_are_translated_to_the_lab():
+    b = load_bundle(EXAMPLE)
+    conf2 = b.render(b.topology.node("node2")).keepalived_conf
+    assert "10.20.30." not in conf2 and "ens192" not in conf2
+    assert "mcast_src_ip 198.18.151.12" in conf2
+    assert "198.18.151.100/24 dev eth0" in conf2
+    assert "priority 90" in conf2
+
+
+def test_address_map_must_land_in_the_lab_subnet(tmp_path):
+    dst = tmp_path / "p"
+    shutil.copytree(EXAMPLE, dst)
+    topo = dst / "topology.toml"
+    text = topo.read_text().replace('"10.20.30.1" = "gateway"', '"10.20.30.1" = "10.9.9.9"')
+    topo.write_text(text)
+    with pytest.raises(ConfigError, match="outside the lab subnet"):
+        load_bundle(dst)
+
+
+def test_address_map_does_not_touch_longer_addresses():
+    from harness.config import address_translator
+    topo = load_bundle("seed").topology
+    tr = address_translator({"address_map": {"10.0.0.1": "vip"}}, topo, EXAMPLE)
+    assert tr("a 10.0.0.1 b 10.0.0.12 c 110.0.0.1") == "a 198.18.151.100 b 10.0.0.12 c 110.0.0.1"
