@@ -1,14 +1,35 @@
 """Where the shipped bundles really violate an invariant, and why.
 
 Each entry is an observed, explained behaviour of real keepalived and MySQL; the suites mark
-those tests ``xfail(strict=True)`` so they prove the violation is *detected*, and turn red if it
-stops happening. A user's own bundle (``--vipchaos-config``) has no entries: every invariant
-must hold.
+those tests ``xfail(strict=True, raises=InvariantViolated)``: only the declared invariant may
+fail (anything else is a real failure), and the test turns red if the violation stops
+happening. A user's own bundle (``--vipchaos-config``) has no entries: every invariant must hold.
 """
 
 from __future__ import annotations
 
-EXPECTED: dict[tuple[str, str], dict[str, str]] = {}
+FROZEN = ("a frozen node keeps the VIP configured and its kernel still answers ARP; no check "
+          "can run inside it, so the peer takes over after the master-down interval and both "
+          "hold the VIP until unpause (only fencing could prevent it)")
+VRRP_CUT = ("the standby stops hearing adverts and becomes MASTER after the master-down "
+            "interval while the owner keeps the VIP: split brain until the link heals "
+            "(no health check can tell a lost advert from a dead peer)")
+
+EXPECTED: dict[tuple[str, str], dict[str, str]] = {
+    ("seed", "freeze-mysqld"): {
+        "migration": "the tutorial's check calls mysql with no timeout: it hangs on a frozen "
+                     "mysqld, keepalived times it out, and a weight-only failure with nopreempt "
+                     "never moves the VIP"},
+    ("seed", "pause-node"): {"single_owner": FROZEN},
+    ("seed", "isolate-node"): {
+        "single_owner": "the isolated owner cannot tell it is cut off (no reachability check), "
+                        "keeps the VIP, and the peer takes it too"},
+    ("seed", "block-vrrp"): {"single_owner": VRRP_CUT},
+    ("seed", "one-way-partition"): {"single_owner": VRRP_CUT},
+    ("hardened", "pause-node"): {"single_owner": FROZEN},
+    ("hardened", "block-vrrp"): {"single_owner": VRRP_CUT},
+    ("hardened", "one-way-partition"): {"single_owner": VRRP_CUT},
+}
 
 
 def expected(bundle: str, fault: str) -> dict[str, str]:
