@@ -260,6 +260,26 @@ def with_topology(bundle: Bundle, **changes: Any) -> Bundle:
     return replace(bundle, topology=parse_topology(raw, bundle.path / "topology.toml"))
 
 
+def relocate(bundle: Bundle, subnet: str) -> Bundle:
+    """The same bundle on another lab subnet (addresses keep their offsets), so two pairs can
+    exist at once. Literal configs are tied to their address map and cannot move."""
+    if bundle.literal:
+        raise ConfigError(f"{bundle.path}: literal configs cannot be relocated; change "
+                          "subnet and [address_map] in its topology.toml instead")
+    old, new = bundle.topology.subnet, ipaddress.IPv4Network(subnet)
+    if new.prefixlen != old.prefixlen:
+        raise ConfigError(f"relocate: {subnet} must have the prefix length of {old}")
+
+    def move(ip: str) -> str:
+        return str(new.network_address + (int(ipaddress.IPv4Address(ip)) -
+                                          int(old.network_address)))
+
+    t = bundle.topology
+    return with_topology(bundle, subnet=str(new), host_ip=move(t.host_ip), vip=move(t.vip),
+                         nodes=[{"name": n.name, "ip": move(n.ip), "priority": n.priority}
+                                for n in t.nodes])
+
+
 def parse_topology(raw: dict[str, Any], where: Path) -> Topology:
     def need(key: str) -> Any:
         if key not in raw:

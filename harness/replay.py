@@ -9,7 +9,7 @@ from pathlib import Path
 
 from harness import report, timeline
 from harness.cluster import Cluster
-from harness.config import load_bundle
+from harness.config import load_bundle, relocate
 from harness.engine import Engine
 from harness.images import ensure_node
 from harness.incident import expected_violations, judge, load_incident
@@ -29,9 +29,14 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48]
 
 
-def replay(path: str | Path, run_dir: Path | None = None, say=progress) -> Replay:
+def replay(path: str | Path, run_dir: Path | None = None, say=progress,
+           subnet: str | None = None) -> Replay:
+    """Bring a pair up for the incident's bundle (on ``subnet`` if given), run its timeline,
+    judge the verdicts against its ``expect``, write the report, tear the pair down."""
     inc = load_incident(path)
     bundle = load_bundle(inc.bundle_ref(), inc.overrides)
+    if subnet:
+        bundle = relocate(bundle, subnet)
     engine = Engine()
     image, _ = ensure_node(engine, log=say)
     validate_or_raise(bundle, engine, image, say=say)

@@ -145,8 +145,13 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
     if not skipped:
         bound = convergence_bound_s(cluster)
         say(f"{name}: healed; waiting up to {bound:.0f} s for replication to converge")
-        wait.until(cluster.replication_running, timeout=bound, interval=0.5)
-        converged_after = cluster.wait_converged(timeout=bound)
+        deadline = time.monotonic() + bound
+        # An SQL-thread error (e.g. 1062 duplicate key) never clears by itself: stop waiting.
+        state = wait.until(lambda: "stuck" if _sql_error(cluster) else
+                           ("running" if cluster.replication_running() else None),
+                           timeout=bound, interval=0.5)
+        if state == "running":
+            converged_after = cluster.wait_converged(max(deadline - time.monotonic(), 1))
     for o in observers:
         o.stop()
     history.add("phase", name="check")
@@ -233,6 +238,10 @@ def _heal(fault: Fault, history: History) -> None:
     if fault.active:
         fault.heal()
         history.add("fault", phase="healed", fault=fault.name, nodes=fault.nodes)
+
+
+def _sql_error(cluster: Cluster) -> bool:
+    return any(c["sql_error"] for n in cluster.nodes for c in cluster.channels(n))
 
 
 def resolve_target(cluster: Cluster, target: str):

@@ -108,3 +108,13 @@ def test_address_map_does_not_touch_longer_addresses():
     topo = load_bundle("seed").topology
     tr = address_translator({"address_map": {"10.0.0.1": "vip"}}, topo, EXAMPLE)
     assert tr("a 10.0.0.1 b 10.0.0.12 c 110.0.0.1") == "a 198.18.151.100 b 10.0.0.12 c 110.0.0.1"
+
+
+def test_relocate_keeps_offsets():
+    from harness.config import relocate
+    b = relocate(load_bundle("seed"), "198.18.152.0/24")
+    assert b.topology.vip == "198.18.152.100"
+    assert [n.ip for n in b.topology.nodes] == ["198.18.152.11", "198.18.152.12"]
+    assert "198.18.152.100" in b.render(b.topology.nodes[0]).keepalived_conf
+    with pytest.raises(ConfigError, match="cannot be relocated"):
+        relocate(load_bundle(EXAMPLE), "198.18.152.0/24")
