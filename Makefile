@@ -9,7 +9,7 @@ INCIDENT ?=
 PYTEST_ARGS ?=
 CONFIG_ARG := $(if $(CONFIG),--vipchaos-config=$(CONFIG),)
 
-.PHONY: help venv deps images test unit chaos smoke replay bench lint clean
+.PHONY: help venv deps images browser test unit chaos smoke replay bench lint clean
 
 help:
 	@echo "make test      unit tests + chaos suites (sets up venv and images itself)"
@@ -28,11 +28,16 @@ venv deps: $(STAMP)
 images: $(STAMP)
 	$(BIN)/vipchaos images
 
-test: images
+browser:
+	@command -v chromium >/dev/null || { echo "installing chromium (report render test)"; \
+	  apt-get -o Acquire::Check-Valid-Until=false update -qq >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: images browser
 	$(BIN)/pytest tests suites $(CONFIG_ARG) $(PYTEST_ARGS); rc=$$?; \
 	  $(BIN)/vipchaos clean --quiet; exit $$rc
 
-unit: $(STAMP)
+unit: $(STAMP) browser
 	$(BIN)/pytest tests $(PYTEST_ARGS)
 
 chaos: images

@@ -35,3 +35,23 @@ def bench_bringup(bundle: str = "seed", runs: int = 5, log=print) -> dict[str, f
     }
     log("  ".join(f"{k}={v}" for k, v in result.items()))
     return result
+
+
+def failover_stats(run_dirs: list) -> str:
+    """Per bundle and test across runs: failover and dual-ownership median/max, outcomes."""
+    from harness.report.summary import load_results
+    rows: dict[tuple[str, str], list[dict]] = {}
+    for d in run_dirs:
+        for r in load_results(d):
+            rows.setdefault((r["bundle"], r["test"]), []).append(r)
+
+    def stat(values: list) -> str:
+        vals = [v for v in values if v is not None]
+        return f"{statistics.median(vals):6.2f} {max(vals):6.2f}" if vals else f"{'-':>6} {'-':>6}"
+
+    out = [f"{'bundle':9} {'test':32} {'runs':>4}  failover med/max  dual med/max  outcomes"]
+    for (bundle, test), rs in sorted(rows.items()):
+        outcomes = ",".join(sorted({r["outcome"] for r in rs}))
+        out.append(f"{bundle:9} {test[:32]:32} {len(rs):>4}  {stat([r['failover_s'] for r in rs])}"
+                   f"     {stat([r['dual_owner_s'] for r in rs])}  {outcomes}")
+    return "\n".join(out)

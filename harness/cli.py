@@ -46,7 +46,11 @@ def cmd_up(args) -> int:
     from harness.images import ensure_node
     engine = _engine()
     image, _ = ensure_node(engine)
-    cluster = Cluster(engine, load_bundle(args.config), image, log=print)
+    from harness.config import relocate
+    bundle = load_bundle(args.config)
+    if args.subnet:
+        bundle = relocate(bundle, args.subnet)
+    cluster = Cluster(engine, bundle, image, log=print)
     cluster.up()
     STATE_FILE.write_text(json.dumps({"run_id": cluster.run_id, "bundle": args.config}))
     print(f"up in {cluster.timings['bringup_s']} s: run {cluster.run_id}, "
@@ -66,7 +70,13 @@ def cmd_status(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from harness.bench import bench_bringup
+    from harness.bench import bench_bringup, failover_stats
+    if args.what == "failover":
+        if not args.run_dirs:
+            print("vipchaos bench failover RUN_DIR [RUN_DIR ...]", file=sys.stderr)
+            return 2
+        print(failover_stats([Path(d) for d in args.run_dirs]))
+        return 0
     bench_bringup(args.config, args.runs)
     return 0
 
@@ -113,6 +123,8 @@ def cmd_run(args) -> int:
         argv += ["--junitxml", args.junitxml]
     if args.k:
         argv += ["-k", args.k]
+    if args.subnet:
+        argv += ["--vipchaos-subnet", args.subnet]
     return int(pytest.main(argv))
 
 
@@ -135,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     s.set_defaults(fn=cmd_images)
     s = sub.add_parser("up", help="bring a pair up and leave it running")
     s.add_argument("--config", default="seed", help="bundle name or directory")
+    s.add_argument("--subnet", help="lab subnet to move the bundle to (e.g. 198.18.160.0/24)")
     s.set_defaults(fn=cmd_up)
     sub.add_parser("status", help="list vipchaos containers and networks").set_defaults(
         fn=cmd_status)
@@ -142,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         s = sub.add_parser(name, help="remove every vipchaos container, network and host link")
         s.add_argument("--quiet", action="store_true")
         s.set_defaults(fn=cmd_clean)
-    s = sub.add_parser("bench", help="measure bring-up and reset times")
-    s.add_argument("what", choices=["bringup"])
+    s = sub.add_parser("bench", help="bring-up/reset times, or failover stats over run dirs")
+    s.add_argument("what", choices=["bringup", "failover"])
+    s.add_argument("run_dirs", nargs="*", help="for failover: run directories to aggregate")
     s.add_argument("--config", default="seed")
     s.add_argument("--runs", type=int, default=5)
     s.set_defaults(fn=cmd_bench)
@@ -152,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--run-dir", help="where histories and reports go")
     s.add_argument("--junitxml", help="also write pytest's JUnit XML here")
     s.add_argument("-k", help="only tests matching this pytest -k expression")
+    s.add_argument("--subnet", help="lab subnet to move a templated bundle to")
     s.set_defaults(fn=cmd_run)
     s = sub.add_parser("validate", help="check a bundle (keepalived -t in the node image, "
                        "scripts, addresses) without starting a pair")

@@ -53,7 +53,8 @@ def new_run_id() -> str:
 
 class Cluster:
     def __init__(self, engine: Engine, bundle: Bundle, image: str, run_id: str | None = None,
-                 log=lambda msg: None) -> None:
+                 log=lambda msg: None, ready_timeout: float = READY_TIMEOUT_S) -> None:
+        self.ready_timeout = ready_timeout
         self.engine, self.bundle, self.image = engine, bundle, image
         self.run_id = run_id or new_run_id()
         self.topology = bundle.topology
@@ -129,7 +130,8 @@ class Cluster:
         self.timings["bringup_s"] = round(time.monotonic() - started, 2)
 
     # --- readiness ---------------------------------------------------------------------
-    def wait_mysqld(self, node: Node, timeout: float = READY_TIMEOUT_S) -> None:
+    def wait_mysqld(self, node: Node, timeout: float | None = None) -> None:
+        timeout = timeout or self.ready_timeout
         if not wait.until(lambda: node.sql("SELECT 1", timeout=2), timeout=timeout,
                           interval=0.2):
             raise self._timeout(f"mysqld on {node.name} to answer", timeout)

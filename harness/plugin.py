@@ -22,6 +22,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      "(default: seed and hardened; env VIPCHAOS_CONFIG=a,b)")
     g.addoption("--vipchaos-run-dir", default=None, metavar="DIR",
                 help="where histories and reports go (default runs/<timestamp>)")
+    g.addoption("--vipchaos-subnet", default=None, metavar="CIDR",
+                help="move templated bundles to this lab subnet (e.g. 198.18.160.0/24)")
     g.addoption("--vipchaos-keep", action="store_true",
                 help="leave the last cluster running at the end (debugging)")
 
@@ -32,6 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
         bundles=config.getoption("--vipchaos-config"),
         run_dir=config.getoption("--vipchaos-run-dir"),
         keep=config.getoption("--vipchaos-keep") or None,
+        subnet=config.getoption("--vipchaos-subnet"),
     )
     config.stash[SETTINGS] = s
     # SIGTERM (CI cancelling the job) unwinds like Ctrl-C, so fixture teardown removes the pair.
@@ -75,9 +78,10 @@ def node_image(docker_engine, vipchaos_settings) -> str:
 
 
 @pytest.fixture(scope="session")
-def bundle(bundle_name):
-    from harness.config import load_bundle
-    return load_bundle(bundle_name)
+def bundle(bundle_name, vipchaos_settings):
+    from harness.config import load_bundle, relocate
+    b = load_bundle(bundle_name)
+    return relocate(b, vipchaos_settings.subnet) if vipchaos_settings.subnet else b
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ class Settings:
     run_dir: Path = Path("runs")
     keep: bool = False
     base_image: str = "debian:sid-slim"
+    subnet: str | None = None
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -29,6 +30,7 @@ class Settings:
             s.run_dir = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
         s.keep = env.get("VIPCHAOS_KEEP", "") in ("1", "true", "yes")
         s.base_image = env.get("VIPCHAOS_BASE_IMAGE", s.base_image)
+        s.subnet = env.get("VIPCHAOS_SUBNET") or None
         for k, v in overrides.items():
             if v not in (None, [], ""):
                 setattr(s, k, v)

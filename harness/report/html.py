@@ -106,10 +106,12 @@ def render_html(run_dir: Path) -> Path:
             "evidence": json.dumps({v["invariant"]: v["evidence"] for v in r.get("verdicts", [])},
                                    indent=1, default=str)[:20000],
         })
+    warnings = [w for f in sorted(run_dir.glob("validation-*.json"))
+                for w in json.loads(f.read_text()).get("warnings", [])]
     env = jinja2.Environment(loader=jinja2.PackageLoader("harness", "report"),
                              autoescape=True)
     html = env.get_template("page.html.j2").render(
-        tests=tests, run=run_dir.name, gate=gate(results), invariants=INVARIANTS,
+        tests=tests, run=run_dir.name, gate=gate(results), warnings=warnings, invariants=INVARIANTS,
         states=STATE_COLOURS, ops=OP_COLOURS)
     path = run_dir / "index.html"
     path.write_text(html)
