@@ -126,7 +126,7 @@ class Cluster:
         self.timings["mysqld_s"] = time.monotonic() - started
         self._wire_replication()
         self.wait_replication_running()
-        self.wait_single_owner()
+        self.prefer_owner()
         self.timings["bringup_s"] = round(time.monotonic() - started, 2)
 
     # --- readiness ---------------------------------------------------------------------
@@ -184,6 +184,22 @@ class Cluster:
             raise self._timeout(f"exactly one VIP owner (now: {self.vip_owners()})", timeout)
         return owners[0]
 
+    def prefer_owner(self, timeout: float = 30) -> str:
+        """Return the VIP to the highest-priority node, so every test starts from one state.
+
+        With nopreempt the owner is whoever won the start-up race or the last failover; a
+        graceful keepalived restart on that node (priority-0 advert) hands the VIP over."""
+        owner = self.wait_single_owner(timeout)
+        best = max(self.nodes, key=lambda n: n.spec.priority)
+        if owner != best.name:
+            old = self.node(owner)
+            old.vcctl("stop", "keepalived")
+            if not wait.until(lambda: self.vip_owners() == [best.name], timeout=timeout):
+                raise self._timeout(f"the VIP to move to {best.name}", timeout)
+            old.vcctl("start", "keepalived")
+            self.wait_single_owner(timeout)
+        return best.name
+
     def converged(self) -> bool:
         sets = {n.gtid_executed() for n in self.nodes}
         return len(sets) == 1
@@ -219,7 +235,7 @@ class Cluster:
                 n.sql("START REPLICA")
             self._parallel(lambda n: n.vcctl("start", "keepalived"))
             self.wait_replication_running()
-            self.wait_single_owner()
+            self.prefer_owner()
         self.timings["reset_s"] = round(time.monotonic() - started, 2)
         return self.timings["reset_s"]
 

@@ -60,11 +60,16 @@ class IsolateNode(IptablesFault):
 
 
 class BlockVrrp(IptablesFault):
+    """Both directions: dropping only the target's incoming adverts is a one-way cut, whose
+    outcome depends on priorities (a higher-priority standby takes over and the owner steps
+    down cleanly); that case is ``one-way-partition``."""
+
     name = "block-vrrp"
-    description = "drop incoming VRRP (IP protocol 112) on the target: it stops hearing adverts."
+    description = "drop VRRP (IP protocol 112) in and out of the target: neither hears the other."
 
     def rules(self) -> list[list[str]]:
-        return [["VIPCHAOS-IN", "-p", "112", "-j", "DROP"]]
+        return [["VIPCHAOS-IN", "-p", "112", "-j", "DROP"],
+                ["VIPCHAOS-OUT", "-p", "112", "-j", "DROP"]]
 
 
 class BlockReplication(IptablesFault):
