@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import docker.errors
 import pymysql
 import pymysql.cursors
 
@@ -60,9 +61,13 @@ class Node:
         return self.exec(["vcctl", verb, service, *args]).strip()
 
     def pid(self, refresh: bool = False) -> int:
+        """PID of the container's init (0 when the container is stopped or gone)."""
         with self._lock:
             if refresh or not self._pid:
-                self._pid = self.engine.pid(self.container)
+                try:
+                    self._pid = self.engine.pid(self.container)
+                except docker.errors.NotFound:
+                    self._pid = 0
             return self._pid
 
     def netns(self, cmd: list[str], *, check: bool = True) -> str:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -33,8 +34,12 @@ class _Loop:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
-        self.tick()  # one last read so nothing that happened before stop is missed
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        # one last read so nothing that happened before stop is missed (the cluster may
+        # already be gone when the run was interrupted)
+        with contextlib.suppress(Exception):
+            self.tick()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

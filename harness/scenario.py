@@ -135,6 +135,11 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
         if not skipped:
             wait.until(lambda: len(cluster.vip_owners()) == 1, timeout=30, interval=0.2)
             time.sleep(scenario.settle)
+    except BaseException:  # interrupted or crashed: stop observing before teardown
+        for o in observers:
+            o.stop()
+        observers = []
+        raise
     finally:
         if writer:
             writer.stop()
