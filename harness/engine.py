@@ -11,7 +11,6 @@ import contextlib
 import io
 import tarfile
 import time
-from collections.abc import Iterator
 
 import docker
 import docker.errors
@@ -143,10 +142,6 @@ class Engine:
         if check and res.exit_code != 0:
             raise CommandError(" ".join(cmd), res.exit_code, out, c.name)
         return res.exit_code, out
-
-    def exec_stream(self, c: Container, cmd: list[str]) -> Iterator[bytes]:
-        """Stream a long-running command's output (used to follow the VRRP event log)."""
-        return c.exec_run(cmd, stream=True).output
 
     def state(self, c: Container) -> dict:
         c.reload()

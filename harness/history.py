@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,3 @@ def load(path: Path) -> list[Event]:
     events.sort(key=lambda e: e["t"])
     return events
 
-
-def of_kind(events: Iterable[Event], kind: str) -> list[Event]:
-    return [e for e in events if e["kind"] == kind]

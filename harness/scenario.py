@@ -23,8 +23,6 @@ from harness.history import History
 from harness.observe import start_observers
 from harness.workload import Writer
 
-INVARIANTS = ("single_owner", "migration", "replication", "writes")
-
 
 @dataclass
 class Step:
