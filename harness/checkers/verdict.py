@@ -17,6 +17,9 @@ class Verdict:
     summary: str
     evidence: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float | int | None] = field(default_factory=dict)
+    #: where the violation was seen ([start, end] in history seconds): the judge matches these
+    #: against the windows in which a declared violation may happen
+    windows: list[list[float]] = field(default_factory=list)
 
     @property
     def status(self) -> str:

@@ -1,0 +1,195 @@
+"""The one judge: from a test's verdicts and its declared expectations to an outcome.
+
+Everything that turns verdicts into pass/fail calls ``judge`` (the pytest outcome, incident
+replay, summary.json, JUnit, HTML, the exit status), so the rules live here once:
+
+- *unknown* is never a pass and never satisfies an expectation;
+- a FAIL counts as expected only when an expectation names its invariant, applies to the test's
+  faults, and the verdict's evidence windows overlap the expectation's window (``when``);
+- an expectation whose invariant held is itself a failure ("no longer happens: remove it");
+- combination is pessimistic (Jepsen): fail beats unknown beats accepted beats pass.
+
+Expectation windows are computed from the history's own fault events, so a stored run is judged
+again from its ``history.jsonl`` alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from harness.checkers.verdict import Verdict
+from harness.history import Event
+
+#: When an expected violation must show: ``during`` a fault (from injection to heal plus the
+#: config's settle time), ``after-heal`` (still there once the heal had time to work),
+#: ``bring-up`` (before the first fault), ``anytime``.
+WHEN = ("during", "after-heal", "bring-up", "anytime")
+
+#: Outcomes, worst first. ``error``: the test crashed before judging; ``accepted``: only
+#: declared violations happened, as declared.
+OUTCOMES = ("error", "fail", "unknown", "accepted", "pass", "skipped")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A violation a bundle's operator accepts (risks.toml) or an incident reproduces."""
+
+    invariant: str
+    fault: str | None = None  # applies to tests whose faults include this one (None: any test)
+    target: str | None = None  # owner | standby | node name (None: any target)
+    when: str = "during"
+    reason: str = ""
+    where: str = ""  # file:line it was declared at, for messages
+
+    def __post_init__(self) -> None:
+        if self.when not in WHEN:
+            raise ValueError(f"when must be one of {', '.join(WHEN)}, got {self.when!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Expectation:
+        return cls(**{k: d[k] for k in ("invariant", "fault", "target", "when", "reason",
+                                         "where") if k in d})
+
+
+@dataclass
+class Judgement:
+    status: str  # one of OUTCOMES
+    reasons: list[str] = field(default_factory=list)
+    #: invariant -> pass | FAIL | unknown | accepted | stale (an expectation that held)
+    per_invariant: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Whether a CI gate lets this through."""
+        return self.status in ("pass", "accepted")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def applicable(expectations: Iterable[Expectation], faults: list[dict[str, Any]]) -> \
+        list[Expectation]:
+    """Expectations that apply to a test whose started faults are ``faults`` (fault events)."""
+    out = []
+    for e in expectations:
+        if e.fault is None:
+            out.append(e)
+            continue
+        if any(f.get("fault") == e.fault and (e.target is None or e.target in (
+                f.get("target"), *f.get("nodes", []))) for f in faults):
+            out.append(e)
+    return out
+
+
+def fault_windows(events: list[Event], settle_s: float) -> list[tuple[float, float, dict]]:
+    """(start, heal + settle, start event) for each fault that really started; a fault never
+    healed lasts to the end of the history."""
+    end = max((e["t"] for e in events), default=0.0)
+    starts = [e for e in events if e["kind"] == "fault" and e.get("phase") == "start"]
+    out = []
+    for s in starts:
+        key = s.get("step", s.get("fault"))
+        heal = next((e["t"] for e in events if e["kind"] == "fault" and e.get("phase") == "healed"
+                     and e.get("step", e.get("fault")) == key and e["t"] >= s["t"]), None)
+        out.append((s["t"], (heal if heal is not None else end) + settle_s, s))
+    return out
+
+
+def expectation_window(e: Expectation, events: list[Event], settle_s: float) -> \
+        list[tuple[float, float]]:
+    """Where the evidence of an expected violation must lie."""
+    end = max((ev["t"] for ev in events), default=0.0)
+    wins = [(a, b, s) for a, b, s in fault_windows(events, settle_s)
+            if e.fault is None or (s.get("fault") == e.fault and (e.target is None or e.target in (
+                s.get("target"), *s.get("nodes", []))))]
+    if e.when == "anytime":
+        return [(0.0, end)]
+    if e.when == "bring-up":
+        first = min((a for a, _, _ in fault_windows(events, 0.0)), default=end)
+        return [(0.0, first)]
+    if e.when == "after-heal":
+        return [(b, end) for _, b, _ in wins]
+    return [(a, b) for a, b, _ in wins]
+
+
+def _overlaps(windows: list[list[float]], allowed: list[tuple[float, float]]) -> bool:
+    return any(a <= wb and wa <= b for wa, wb in windows for a, b in allowed)
+
+
+def judge(verdicts: list[Verdict], expectations: Iterable[Expectation], events: list[Event],
+          *, settle_s: float, skipped: str | None = None) -> Judgement:
+    """Decide one test's outcome. ``settle_s`` is how long after a heal a violation still
+    counts as the fault's (the config's master-down interval, from the run event)."""
+    if skipped:
+        return Judgement("skipped", [skipped])
+    if not verdicts:
+        return Judgement("unknown", ["no verdict at all: nothing was judged"])
+    faults = [e for e in events if e["kind"] == "fault" and e.get("phase") == "start"]
+    exp = applicable(expectations, faults)
+    by_inv: dict[str, list[Expectation]] = {}
+    for e in exp:
+        by_inv.setdefault(e.invariant, []).append(e)
+    per: dict[str, str] = {}
+    reasons: list[str] = []
+    for v in verdicts:
+        declared = by_inv.get(v.invariant, [])
+        if v.valid is None:
+            per[v.invariant] = "unknown"
+            reasons.append(f"{v.invariant}: unknown: {v.summary}")
+        elif v.valid:
+            if declared:
+                per[v.invariant] = "stale"
+                reasons.append(f"{v.invariant}: accepted risk no longer happens: remove it "
+                               f"({declared[0].where or declared[0].reason})")
+            else:
+                per[v.invariant] = "pass"
+        elif not declared:
+            per[v.invariant] = "FAIL"
+            reasons.append(f"{v.invariant}: FAIL: {v.summary}")
+        else:
+            allowed = [w for e in declared for w in expectation_window(e, events, settle_s)]
+            if v.windows and _overlaps(v.windows, allowed):
+                per[v.invariant] = "accepted"
+                reasons.append(f"{v.invariant}: accepted: {v.summary} ({declared[0].reason})")
+            else:
+                per[v.invariant] = "FAIL"
+                where = ", ".join(f"{a:.1f}-{b:.1f}s" for a, b in allowed) or "none"
+                seen = ", ".join(f"{a:.1f}-{b:.1f}s" for a, b in v.windows) or "no window"
+                reasons.append(f"{v.invariant}: FAIL outside the accepted window "
+                               f"({declared[0].when}: {where}; seen {seen}): {v.summary}")
+    for inv, declared in by_inv.items():
+        if inv not in per:
+            per[inv] = "unknown"
+            reasons.append(f"{inv}: declared ({declared[0].where or declared[0].reason}) but no "
+                           "checker judged it")
+    states = set(per.values())
+    if "FAIL" in states or "stale" in states:
+        status = "fail"
+    elif "unknown" in states:
+        status = "unknown"
+    elif "accepted" in states:
+        status = "accepted"
+    else:
+        status = "pass"
+    return Judgement(status, reasons, per)
+
+
+def gate(statuses: Iterable[str], *, executed: int | None = None) -> tuple[bool, str]:
+    """The CI gate over a run: (passes, why). Nothing executed never passes."""
+    statuses = list(statuses)
+    if executed == 0 or not statuses:
+        return False, "no chaos test executed"
+    worst = min(statuses, key=OUTCOMES.index)
+    if all(s == "skipped" for s in statuses):
+        return False, "every test was skipped"
+    if worst in ("fail", "unknown", "error"):
+        counts = {s: statuses.count(s) for s in set(statuses) if s not in ("pass", "accepted",
+                                                                         "skipped")}
+        return False, ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    return True, f"{statuses.count('pass')} pass, {statuses.count('accepted')} accepted, " \
+                 f"{statuses.count('skipped')} skipped"
