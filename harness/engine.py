@@ -83,13 +83,14 @@ class Engine:
 
     # --- containers ---------------------------------------------------------------------
     def create_node(self, *, name: str, image: str, network: str, ip: str, hostname: str,
-                    labels: dict[str, str], env: dict[str, str]) -> Container:
+                    labels: dict[str, str], env: dict[str, str],
+                    extra_hosts: dict[str, str] | None = None) -> Container:
         """Create (not start) a node container with a fixed address on the lab network."""
         self.remove_container(name)
         netcfg = self.client.api.create_networking_config(
             {network: self.client.api.create_endpoint_config(ipv4_address=ip)})
         host_cfg = self.client.api.create_host_config(
-            cap_add=["NET_ADMIN", "NET_RAW"], network_mode=network,
+            cap_add=["NET_ADMIN", "NET_RAW"], network_mode=network, extra_hosts=extra_hosts,
         )
         cid = self.client.api.create_container(
             image, name=name, hostname=hostname, labels={LABEL: "1", **labels},
@@ -164,6 +165,50 @@ class Engine:
         except docker.errors.APIError as exc:
             if "already in progress" not in str(exc):
                 raise
+
+    # --- node lifecycle by name (faults, reset): callers never hold SDK objects ------------
+    def start(self, name: str) -> None:
+        self.container(name).start()
+
+    def kill(self, name: str) -> None:
+        self.container(name).kill()
+
+    def pause(self, name: str) -> None:
+        self.container(name).pause()
+
+    def unpause(self, name: str) -> None:
+        self.container(name).unpause()
+
+    def status(self, name: str) -> dict:
+        """{"running", "paused", "pid", "id"} of a container; running False when it is gone."""
+        try:
+            c = self.container(name)
+        except docker.errors.NotFound:
+            return {"running": False, "paused": False, "pid": 0, "id": None}
+        st = c.attrs["State"]
+        return {"running": bool(st["Running"]), "paused": bool(st["Paused"]),
+                "pid": int(st["Pid"] or 0), "id": c.id}
+
+    def mac_address(self, name: str, network: str) -> str | None:
+        nets = self.container(name).attrs["NetworkSettings"]["Networks"]
+        return (nets.get(network) or {}).get("MacAddress") or None
+
+    def set_cpu_quota(self, name: str, quota_us: int, period_us: int = 100_000) -> None:
+        """CFS quota for the container's cgroup (-1 removes it)."""
+        self.container(name).update(cpu_quota=quota_us, cpu_period=period_us)
+
+    def exec_in(self, name: str, cmd: list[str] | str, *, check: bool = True) -> tuple[int, str]:
+        """``exec`` by container name."""
+        return self.exec(self.container(name), cmd, check=check)
+
+    def logs_of(self, name: str, tail: int = 40) -> str:
+        try:
+            return self.logs(self.container(name), tail=tail)
+        except docker.errors.NotFound:
+            return "(container gone)"
+
+    def put_files_in(self, name: str, files: dict) -> None:
+        self.put_files(self.container(name), files)
 
     # --- reaping ------------------------------------------------------------------------
     def managed(self, run_id: str | None = None) -> tuple[list[Container], list]:

@@ -4,18 +4,34 @@ Every event is a plain dict with ``t`` (seconds since the history started, monot
 millisecond resolution), ``kind`` and kind-specific fields. Checkers read nothing else, so a
 history written by hand is as good as a recorded one (that is how they are unit-tested).
 
-Kinds and their fields:
+The history is the only input to judgement (``vipchaos check`` re-judges a stored run from its
+``history.jsonl`` alone), so everything a checker needs is an event. Kinds and their fields:
 
-- ``phase``:  ``name`` (setup | workload | inject | hold | heal | converge | check | done)
-- ``fault``:  ``phase`` (start | healed | skipped), ``fault`` (name), ``nodes`` (list of names),
-  ``detail`` (how it was verified, or why it was skipped)
-- ``vrrp``:   ``node``, ``state`` (MASTER | BACKUP | FAULT | STOP), ``priority``; pushed by the
-  keepalived ``notify`` script inside each node, stamped there
-- ``vip``:    ``node``, ``held`` (bool); a probe of the node's addresses, recorded on change
-  (the first sample of each node is always recorded)
-- ``op``:     ``type`` (invoke | ok | fail | unknown), ``id`` (unique write id), ``f`` (write),
-  ``node`` (server that acknowledged, for ok), ``error`` (for fail/unknown)
-- ``repl``:   ``node``, ``io`` / ``sql`` (running: bool), ``error`` (str), ``gtid`` (executed set)
+- ``run``:    first event: ``bundle``, ``scenario``, ``nodes`` [{name, ip, priority}], ``vip``,
+  ``bounds`` {migration_s, master_down_s, convergence_s, observer_gap_s, ...},
+  ``expectations`` (accepted risks / incident expectations, as dicts)
+- ``phase``:  ``name`` (bring-up | observe | workload | inject | hold | heal | converge | check)
+- ``fault``:  ``phase`` (start | healed | skipped | failed), ``fault``, ``step`` (its index in
+  the scenario), ``nodes``, ``target`` (as written), ``owner_at_start`` (who held the VIP when it
+  started), ``removes_service`` (the VIP must move), ``detail`` (how it was verified / why not)
+- ``vrrp``:   ``node``, ``state`` (MASTER | BACKUP | FAULT | STOP | CRASH), ``initial``; from
+  keepalived's own log file, stamped by keepalived (ns)
+- ``check``:  ``node``, ``script``, ``ok``; keepalived's vrrp_script results (log file)
+- ``klog``:   ``node``, ``text``; keepalived log lines (evidence; gratuitous-ARP chatter dropped)
+- ``vip``:    ``node``, ``held`` (true | false | null = could not be observed), ``why``; the
+  node's local addresses read every 20 ms, recorded on change
+- ``arp``:    ``mac``, ``node``; the client's (host's) neighbour entry for the VIP, on change
+- ``proc``:   ``node``, ``keepalived`` (process count), ``mysqld`` (process state letter or
+  null); on change
+- ``beat``:   ``observer``, ``node``; an observer's heartbeat after successful observations:
+  a gap between beats is a stretch nobody watched
+- ``observer_error``: ``observer``, ``node``, ``error``
+- ``op``:     ``type`` (invoke | ok | fail | unknown), ``id``, ``f`` (write), ``node`` and
+  ``uuid`` (server that acknowledged), ``error``
+- ``repl``:   ``node``, ``reachable``, ``io`` / ``sql`` (running), ``io_error``, ``sql_error``,
+  ``gtid`` (executed), ``retrieved``
+- ``final``:  ``nodes`` {name: {reachable, server_uuid, gtid_executed, channels, checksum,
+  write_ids, keepalived}}, ``vip_owners``, ``converged_after_s``
 - ``note``:   ``text``
 """
 
@@ -78,6 +94,16 @@ class History:
             for event in self.events():
                 fh.write(json.dumps(event, sort_keys=True) + "\n")
         return path
+
+
+def first(events: list[Event], kind: str) -> Event | None:
+    """The first event of a kind (``run``), or None."""
+    return next((e for e in events if e["kind"] == kind), None)
+
+
+def last(events: list[Event], kind: str) -> Event | None:
+    """The last event of a kind (``final``), or None."""
+    return next((e for e in reversed(events) if e["kind"] == kind), None)
 
 
 def load(path: Path) -> list[Event]:

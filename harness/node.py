@@ -1,11 +1,16 @@
-"""A handle on one node container: run commands, SQL, read whether it holds the VIP."""
+"""A handle on one node container: commands, SQL, and what the node's kernel says it holds.
+
+Everything Docker goes through ``Engine`` by container name; reads of the node's kernel state
+(addresses, processes, files) go through ``/proc/<pid>/...`` of the container's init, which
+costs microseconds and works while the container is ``docker pause``d.
+"""
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
-import docker.errors
 import pymysql
 import pymysql.cursors
 
@@ -15,8 +20,9 @@ from harness.engine import Engine
 from harness.errors import CommandError, HarnessError
 
 ADMIN_USER, ADMIN_PASSWORD = "vipchaos", "vipchaos"
-MYSQL_LOG, KEEPALIVED_LOG, VRRP_LOG = (
-    "/var/log/mysql/error.log", "/var/log/keepalived.log", "/var/log/vipchaos/vrrp.log")
+MYSQL_LOG, KEEPALIVED_CONSOLE = "/var/log/mysql/error.log", "/var/log/keepalived.log"
+#: keepalived's own log files (``--log-file``): the parent's and the VRRP child's
+KEEPALIVED_LOGS = ("/var/log/vipchaos/keepalived.log", "/var/log/vipchaos/keepalived_vrrp.log")
 
 
 def connect(host: str, *, timeout: float = 3, database: str | None = None) -> pymysql.Connection:
@@ -28,11 +34,24 @@ def connect(host: str, *, timeout: float = 3, database: str | None = None) -> py
     )
 
 
+def vip_in_fib(fib_trie: str, vip: str) -> bool:
+    """Whether ``/proc/net/fib_trie`` text lists ``vip`` as a local (/32 host LOCAL) address."""
+    lines = fib_trie.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == f"|-- {vip}":
+            for nxt in lines[i + 1:i + 4]:
+                if "|--" in nxt or "+--" in nxt:
+                    break
+                if "/32 host LOCAL" in nxt:
+                    return True
+    return False
+
+
 class Node:
     def __init__(self, engine: Engine, spec: NodeSpec, container_name: str, vip: str,
-                 interface: str) -> None:
+                 interface: str, network: str = "") -> None:
         self.engine, self.spec, self.container_name = engine, spec, container_name
-        self.vip, self.interface = vip, interface
+        self.vip, self.interface, self.network = vip, interface, network
         self._pid: int | None = None
         self._lock = threading.Lock()
 
@@ -44,17 +63,42 @@ class Node:
     def ip(self) -> str:
         return self.spec.ip
 
-    @property
-    def container(self):
-        return self.engine.container(self.container_name)
-
     def __repr__(self) -> str:
         return f"Node({self.name} {self.ip})"
+
+    # --- lifecycle (through the engine) ---------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        return self.engine.status(self.container_name)
+
+    def running(self) -> bool:
+        return self.status()["running"]
+
+    def paused(self) -> bool:
+        return self.status()["paused"]
+
+    def start(self) -> None:
+        self.engine.start(self.container_name)
+        self.pid(refresh=True)
+
+    def kill(self) -> None:
+        self.engine.kill(self.container_name)
+
+    def pause(self) -> None:
+        self.engine.pause(self.container_name)
+
+    def unpause(self) -> None:
+        self.engine.unpause(self.container_name)
+
+    def put_files(self, files: dict) -> None:
+        self.engine.put_files_in(self.container_name, files)
+
+    def mac(self) -> str | None:
+        return self.engine.mac_address(self.container_name, self.network)
 
     # --- commands ----------------------------------------------------------------------
     def exec(self, cmd: list[str] | str, *, check: bool = True) -> str:
         """Run a command in the node (docker exec); raise CommandError on failure."""
-        return self.engine.exec(self.container, cmd, check=check)[1]
+        return self.engine.exec_in(self.container_name, cmd, check=check)[1]
 
     def vcctl(self, verb: str, service: str, *args: str) -> str:
         """Start/stop/kill/freeze/thaw/status mysqld or keepalived (see images/node/bin/vcctl)."""
@@ -64,10 +108,7 @@ class Node:
         """PID of the container's init (0 when the container is stopped or gone)."""
         with self._lock:
             if refresh or not self._pid:
-                try:
-                    self._pid = self.engine.pid(self.container)
-                except docker.errors.NotFound:
-                    self._pid = 0
+                self._pid = self.status()["pid"]
             return self._pid
 
     def netns(self, cmd: list[str], *, check: bool = True) -> str:
@@ -82,19 +123,43 @@ class Node:
                 raise
             return hostcmd.in_netns(self.pid(), cmd, check=check).stdout
 
-    def running(self) -> bool:
-        return self.engine.state(self.container)["Running"]
-
-    def paused(self) -> bool:
-        return self.engine.state(self.container)["Paused"]
-
-    def holds_vip(self) -> bool:
-        """True when the VIP is configured on the node's interface (read from its netns)."""
+    def read_file(self, path: str) -> bytes:
+        """A file of the node's filesystem via /proc/<pid>/root (no exec; works when paused).
+        Raises OSError when it cannot be read (stopped container, missing file)."""
+        pid = self.pid()
         try:
-            out = self.netns(["ip", "-o", "-4", "addr", "show", "dev", self.interface])
-        except HarnessError:
-            return False  # no namespace: a crashed node holds nothing
-        return f" {self.vip}/" in out
+            return Path(f"/proc/{pid}/root{path}").read_bytes()
+        except (OSError, ValueError):
+            pid2 = self.pid(refresh=True)
+            if not pid2 or pid2 == pid:
+                raise
+            return Path(f"/proc/{pid2}/root{path}").read_bytes()
+
+    def holds_vip(self) -> tuple[bool | None, str]:
+        """Whether the node's kernel has the VIP as a local address, and how that is known.
+
+        (True/False, "fib") from the node's routing table; (False, "stopped") when the container
+        is not running (no network namespace exists, so it holds nothing); (None, error) when
+        the state could not be read: unknown, never "not held"."""
+        pid = self.pid()
+        if pid:
+            try:
+                return vip_in_fib(Path(f"/proc/{pid}/net/fib_trie").read_text(), self.vip), "fib"
+            except OSError:
+                pass
+        try:
+            st = self.status()
+        except Exception as exc:  # the engine itself is unreachable: we do not know
+            return None, f"engine: {exc}"[:200]
+        with self._lock:
+            self._pid = st["pid"]
+        if not st["running"]:
+            return False, "stopped"
+        try:
+            return vip_in_fib(Path(f"/proc/{st['pid']}/net/fib_trie").read_text(),
+                              self.vip), "fib"
+        except OSError as exc:
+            return None, f"fib_trie unreadable: {exc}"[:200]
 
     # --- SQL ---------------------------------------------------------------------------
     def sql(self, query: str, args: Any = None, *, timeout: float = 5) -> list[dict[str, Any]]:
@@ -116,9 +181,10 @@ class Node:
     # --- logs --------------------------------------------------------------------------
     def log_tails(self, lines: int = 20) -> str:
         """Tails of mysqld's and keepalived's logs (for error messages); never raises."""
+        files = " ".join([MYSQL_LOG, KEEPALIVED_CONSOLE, *KEEPALIVED_LOGS])
         try:
-            out = self.exec(f"for f in {MYSQL_LOG} {KEEPALIVED_LOG}; do echo \"== $f\"; "
-                            f"tail -n {lines} $f 2>/dev/null; done", check=False)
+            out = self.exec(f"for f in {files}; do [ -s $f ] || continue; echo \"== $f\"; "
+                            f"tail -n {lines} $f; done", check=False)
         except Exception as exc:
             out = f"(cannot read logs in the container: {exc})\n"
-        return out + "== container output\n" + self.engine.logs(self.container, tail=lines)
+        return out + "== container output\n" + self.engine.logs_of(self.container_name, lines)

@@ -1,7 +1,8 @@
 """The workload: writes through the VIP at a steady rate, each with a unique id.
 
 Every write is recorded as ``invoke`` then exactly one of:
-- ``ok``: the server acknowledged the commit (``node`` says which server, from ``@@hostname``);
+- ``ok``: the server acknowledged the commit (``node`` and ``uuid`` say which server committed
+  it: ``@@hostname`` and ``@@server_uuid`` of the connection, which stays with one server);
 - ``fail``: it certainly did not happen (no connection could be made, or the server refused it);
 - ``unknown``: the request may have been applied (connection lost or timed out after sending).
 Errors never escape: after one, the writer reconnects for the next write.
@@ -22,8 +23,25 @@ import pymysql
 from harness.cluster import TABLE
 from harness.history import History
 
-# Client-side codes that mean "the request may have reached the server".
-UNCERTAIN = {2006, 2013, 2055}
+CANNOT_CONNECT = 2003  # the request never left: certainly not applied
+
+
+def classify(exc: BaseException) -> str:
+    """The outcome of a write that raised after it was sent (Jepsen's fail vs info).
+
+    ``fail`` when it certainly did not happen: the server answered with an error (codes below
+    2000: duplicate key 1062, read-only 1290, ...; any non-operational server error) or no
+    connection could be made (2003). ``unknown`` when it may have been applied: the connection
+    was lost or timed out after sending (2006, 2013, 2055, other client codes) or a socket-level
+    surprise."""
+    if isinstance(exc, pymysql.err.OperationalError):
+        code = exc.args[0] if exc.args else None
+        if isinstance(code, int) and (code < 2000 or code == CANNOT_CONNECT):
+            return "fail"
+        return "unknown"
+    if isinstance(exc, pymysql.err.MySQLError):
+        return "fail"
+    return "unknown"
 
 
 class Writer:
@@ -41,6 +59,7 @@ class Writer:
         self._thread = threading.Thread(target=self._run, daemon=True, name="writer")
         self._conn: pymysql.Connection | None = None
         self._server: str | None = None
+        self._uuid: str | None = None
         self.counts = {"ok": 0, "fail": 0, "unknown": 0}
 
     def start(self) -> Writer:
@@ -74,8 +93,9 @@ class Writer:
             if self._conn is None:
                 self._conn = self.connect()
                 with self._conn.cursor() as cur:
-                    cur.execute("SELECT @@hostname AS h")
-                    self._server = cur.fetchone()["h"]
+                    cur.execute("SELECT @@hostname AS h, @@server_uuid AS u")
+                    row = cur.fetchone()
+                    self._server, self._uuid = row["h"], row["u"]
         except Exception as exc:
             self._drop()
             return self._outcome("fail", op_id, error=f"connect: {_brief(exc)}")
@@ -83,25 +103,17 @@ class Writer:
             with self._conn.cursor() as cur:
                 if self.mode == "next-number":
                     cur.execute("BEGIN")
-                cur.execute(f"INSERT INTO {TABLE} (op_id, origin) VALUES (%s, @@hostname)",
+                cur.execute(f"INSERT INTO {TABLE} (op_id, origin) VALUES (%s, @@server_uuid)",
                             (op_id,))
                 if self.mode == "next-number":
                     cur.execute("INSERT INTO tickets (ticket_no, op_id) SELECT "
                                 "COALESCE(MAX(ticket_no), 0) + 1, %s FROM tickets", (op_id,))
                     cur.execute("COMMIT")
-            return self._outcome("ok", op_id, node=self._server)
-        except pymysql.err.OperationalError as exc:
-            code = exc.args[0] if exc.args else None
+            return self._outcome("ok", op_id, node=self._server, uuid=self._uuid)
+        except Exception as exc:  # classified, never raised
             self._drop()
-            # a server-side refusal (code < 2000) or "cannot connect" means not applied
-            kind = "unknown" if code in UNCERTAIN or not isinstance(code, int) else "fail"
-            return self._outcome(kind, op_id, error=_brief(exc), node=self._server)
-        except pymysql.err.MySQLError as exc:  # the server refused it: not applied
-            self._drop()
-            return self._outcome("fail", op_id, error=_brief(exc), node=self._server)
-        except Exception as exc:  # socket-level surprises: may have been sent
-            self._drop()
-            return self._outcome("unknown", op_id, error=_brief(exc), node=self._server)
+            return self._outcome(classify(exc), op_id, error=_brief(exc), node=self._server,
+                                 uuid=self._uuid)
 
     def _outcome(self, kind: str, op_id: str, **fields) -> str:
         self.counts[kind] += 1
@@ -112,7 +124,7 @@ class Writer:
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 self._conn.close()
-        self._conn, self._server = None, None
+        self._conn, self._server, self._uuid = None, None, None
 
 
 def _brief(exc: BaseException) -> str:

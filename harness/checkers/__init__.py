@@ -1,17 +1,39 @@
-"""Checkers: pure functions from a history (and final node states) to a Verdict.
+"""Checkers: pure functions from a history to a Verdict. The history is their only input.
 
-``run_checkers`` runs several; a checker that crashes yields *unknown*, never a pass.
+``check(events)`` runs the checkers that apply to the run (bring-up histories get the bring-up
+checker; fault runs get single owner, migration, replication and writes). A checker that crashes
+yields *unknown*, never a pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from harness.checkers.bringup import check_bringup
 from harness.checkers.migration import check_migration
+from harness.checkers.observed import run_info
 from harness.checkers.replication import check_replication
 from harness.checkers.single_owner import check_single_owner
 from harness.checkers.verdict import Verdict, combine, unknown
 from harness.checkers.writes import check_writes
+from harness.history import Event
+
+FAULT_CHECKERS: dict[str, Callable[[list[Event]], Verdict]] = {
+    "single_owner": check_single_owner,
+    "migration": check_migration,
+    "replication": check_replication,
+    "writes": check_writes,
+}
+BRINGUP_CHECKERS: dict[str, Callable[[list[Event]], Verdict]] = {
+    "bringup": check_bringup,
+    "single_owner": check_single_owner,
+}
+INVARIANTS = tuple(dict.fromkeys([*BRINGUP_CHECKERS, *FAULT_CHECKERS]))
+
+
+def checkers_for(events: list[Event]) -> dict[str, Callable[[list[Event]], Verdict]]:
+    return BRINGUP_CHECKERS if run_info(events).get("scenario") == "bring-up" \
+        else FAULT_CHECKERS
 
 
 def run_checkers(calls: dict[str, Callable[[], Verdict]]) -> list[Verdict]:
@@ -24,5 +46,13 @@ def run_checkers(calls: dict[str, Callable[[], Verdict]]) -> list[Verdict]:
     return out
 
 
-__all__ = ["Verdict", "check_migration", "check_replication", "check_single_owner",
-           "check_writes", "combine", "run_checkers", "unknown"]
+def check(events: list[Event]) -> list[Verdict]:
+    """Every applicable checker over one history (sorted by time first)."""
+    events = sorted(events, key=lambda e: e["t"])
+    return run_checkers({name: (lambda fn=fn: fn(events))
+                         for name, fn in checkers_for(events).items()})
+
+
+__all__ = ["INVARIANTS", "Verdict", "check", "check_bringup", "check_migration",
+           "check_replication", "check_single_owner", "check_writes", "combine", "run_checkers",
+           "unknown"]

@@ -1,24 +1,39 @@
-"""Replication continuity: after heal, both channels run without error, the GTID executed sets
-are equal, and CHECKSUM TABLE agrees on every node."""
+"""Replication continuity: no applier (SQL thread) error at any sample during the run, and
+after heal both channels run without error, the GTID executed sets are equal, and CHECKSUM TABLE
+agrees on every node (the ``final`` event)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from harness.checkers import gtid
+from harness.checkers.observed import final_state
 from harness.checkers.verdict import Verdict, unknown
+from harness.history import Event
 
 
-def check_replication(final: dict[str, Any]) -> Verdict:
+def check_replication(events: list[Event]) -> Verdict:
     name = "replication"
+    final = final_state(events)
+    if final is None:
+        return unknown(name, "no final state in the history")
+    sql_errors = [e for e in events if e["kind"] == "repl" and e.get("sql_error")]
     nodes = final.get("nodes") or {}
-    if len(nodes) < 2:
-        return unknown(name, "final state lacks the nodes")
     unreachable = [n for n, s in nodes.items() if not s.get("reachable")]
-    if unreachable:
-        return unknown(name, f"cannot read the final state of {unreachable}")
+    if (len(nodes) < 2 or unreachable) and not sql_errors:
+        return unknown(name, f"cannot read the final state of {unreachable or 'the nodes'}")
     problems: list[str] = []
-    evidence: dict[str, Any] = {"channels": {}, "checksums": {}, "gtid_missing": {}}
+    evidence: dict[str, Any] = {"channels": {}, "checksums": {}, "gtid_missing": {},
+                                "sql_errors_sampled": [{"t": e["t"], "node": e["node"],
+                                                        "error": e["sql_error"][:160]}
+                                                       for e in sql_errors[:5]]}
+    if sql_errors:
+        first = sql_errors[0]
+        problems.append(f"{first['node']}: applier error at t={first['t']:.1f}s: "
+                        f"{first['sql_error'][:160]}")
+    if len(nodes) < 2 or unreachable:
+        return Verdict(name, False, problems[0], evidence, {},
+                       windows=[[first["t"], final["t"]]])
     for n, s in nodes.items():
         chs = s.get("channels")
         if chs is None:
@@ -52,6 +67,8 @@ def check_replication(final: dict[str, Any]) -> Verdict:
         problems.append(f"CHECKSUM TABLE differs: {evidence['checksums']}")
     metrics = {"converged_after_s": final.get("converged_after_s")}
     if problems:
-        return Verdict(name, False, "; ".join(problems[:3]), evidence, metrics)
+        start = sql_errors[0]["t"] if sql_errors else final["t"]
+        return Verdict(name, False, "; ".join(problems[:3]), evidence, metrics,
+                       windows=[[start, final["t"]]])
     return Verdict(name, True, "both channels running, GTID sets and checksums equal",
                    evidence, metrics)

@@ -1,58 +1,77 @@
 """Single owner: at no instant do two nodes hold the VIP.
 
-Reads ``vip`` probe events (recorded on change, 100 ms resolution). Each node's state is a step
-function from its first probe on; a window where two or more nodes held the VIP is a violation.
+Reads ``vip`` events (each node's local addresses, sampled every 20 ms, recorded on change; held
+is true, false or null = could not be read) and the VIP prober's beats. Two owners at once is a
+FAIL whose windows are the overlaps. A stretch in which a node's state was not observed (a null
+sample or a gap between beats longer than the run's ``observer_gap_s``) makes the verdict
+*unknown*, naming the gap, unless an overlap was seen anyway (false beats unknown).
 """
 
 from __future__ import annotations
 
+from harness.checkers.observed import (
+    DEFAULT_GAP_S,
+    bounds,
+    describe,
+    gaps,
+    node_names,
+    observation_end,
+)
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 
 
-def check_single_owner(events: list[Event], *, nodes: list[str], expected_dual: bool = False,
-                       tolerance_s: float = 0.0) -> Verdict:
+def check_single_owner(events: list[Event]) -> Verdict:
     name = "single_owner"
     events = sorted(events, key=lambda e: e["t"])
+    nodes = node_names(events)
     probes = [e for e in events if e["kind"] == "vip"]
     missing = [n for n in nodes if not any(p["node"] == n for p in probes)]
-    if missing:
-        return unknown(name, f"no VIP probe recorded for {missing}")
-    end = events[-1]["t"]
+    if not nodes or missing:
+        return unknown(name, f"no VIP observation recorded for {missing or 'any node'}")
+    start = max(next(p["t"] for p in probes if p["node"] == n) for n in nodes)
+    end = observation_end(events)
     held: dict[str, bool | None] = dict.fromkeys(nodes)
-    dual, none = [], []
-    open_dual: tuple[float, list[str]] | None = None
-    open_none: float | None = None
+    dual, none, blind = [], [], []
+    open_dual = open_none = open_blind = None
     for p in [*probes, {"t": end, "kind": "end"}]:
         t = p["t"]
         if p["kind"] == "vip":
             held[p["node"]] = p["held"]
+            if t < start:
+                continue
         owners = sorted(n for n, h in held.items() if h)
-        known = all(h is not None for h in held.values())
-        is_dual = len(owners) >= 2 and p["kind"] != "end"
-        is_none = known and not owners and p["kind"] != "end"
-        if open_dual and not is_dual:
-            dual.append({"start": open_dual[0], "end": t, "duration": round(t - open_dual[0], 3),
-                         "nodes": open_dual[1]})
-            open_dual = None
-        elif is_dual and not open_dual:
-            open_dual = (t, owners)
-        if open_none is not None and not is_none:
-            none.append({"start": open_none, "end": t, "duration": round(t - open_none, 3)})
-            open_none = None
-        elif is_none and open_none is None:
-            open_none = t
-    violating = [w for w in dual if w["duration"] > tolerance_s]
+        is_end = p["kind"] == "end"
+        is_dual = len(owners) >= 2 and not is_end
+        is_blind = not is_dual and any(h is None for h in held.values()) and not is_end
+        is_none = not owners and not is_blind and not is_end
+        for flag, opened, out in ((is_dual, open_dual, dual), (is_none, open_none, none),
+                                  (is_blind, open_blind, blind)):
+            if opened is not None and not flag:
+                out.append({"start": opened[0], "end": t, "duration": round(t - opened[0], 3),
+                            "nodes": opened[1]})
+        open_dual = (open_dual if open_dual else (t, owners)) if is_dual else None
+        open_none = (open_none if open_none else (t, [])) if is_none else None
+        blind_nodes = [n for n, h in held.items() if h is None]
+        open_blind = (open_blind if open_blind else (t, blind_nodes)) if is_blind else None
+    max_gap = bounds(events).get("observer_gap_s", DEFAULT_GAP_S)
+    unseen = [[w["start"], w["end"]] for w in blind if w["duration"] > max_gap]
+    for n in nodes:
+        unseen += gaps(events, "vip", n, start, end, max_gap)
     metrics = {"dual_owner_s": round(sum(w["duration"] for w in dual), 3),
                "dual_windows": len(dual),
-               "no_owner_s": round(sum(w["duration"] for w in none), 3)}
-    evidence = {"dual_windows": dual, "no_owner_windows": none, "expected": expected_dual}
-    if violating:
-        total = metrics["dual_owner_s"]
-        summary = (f"dual ownership detected (expected by scenario): {total:.1f} s in "
-                   f"{len(dual)} window(s)" if expected_dual else
-                   f"two nodes held the VIP for {total:.1f} s in {len(dual)} window(s), first "
-                   f"at t={violating[0]['start']:.2f}s ({'+'.join(violating[0]['nodes'])})")
-        return Verdict(name, False, summary, evidence, metrics)
-    return Verdict(name, True, f"one owner at a time (no owner for {metrics['no_owner_s']:.1f} s)",
-                   evidence, metrics)
+               "no_owner_s": round(sum(w["duration"] for w in none), 3),
+               "unobserved_s": round(sum(b - a for a, b in unseen), 3)}
+    evidence = {"dual_windows": dual, "no_owner_windows": none, "unobserved": unseen,
+                "observed": [start, end]}
+    if dual:
+        first = dual[0]
+        return Verdict(name, False, f"two nodes held the VIP for {metrics['dual_owner_s']:.2f} s "
+                       f"in {len(dual)} window(s), first at t={first['start']:.2f}s "
+                       f"({'+'.join(first['nodes'])})", evidence, metrics,
+                       windows=[[w["start"], w["end"]] for w in dual])
+    if unseen:
+        return Verdict(name, None, f"unknown: the VIP was not observed at {describe(unseen)}",
+                       evidence, metrics)
+    return Verdict(name, True, f"one owner at a time over {end - start:.1f} s observed "
+                   f"(no owner for {metrics['no_owner_s']:.1f} s)", evidence, metrics)

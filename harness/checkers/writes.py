@@ -1,37 +1,56 @@
 """Acknowledged writes: every ok write is present after convergence, none twice, no failed write
-applied; unknown outcomes are reported; rows on one node only (errant) are violations."""
+applied; rows of ours on one node only (errant) are violations; unknown outcomes are reported.
+
+An invoke with no recorded outcome counts as unknown (the client may have sent it). With no
+acknowledged write at all there is nothing to judge durability on: *unknown*, not a pass.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
+from harness.checkers.observed import final_state
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 
 CAP = 20
 
 
-def check_writes(events: list[Event], final: dict[str, Any]) -> Verdict:
+def check_writes(events: list[Event]) -> Verdict:
     name = "writes"
     outcome: dict[str, str] = {}
+    acked_at: dict[str, float] = {}
     for e in events:
-        if e["kind"] == "op" and e["type"] != "invoke":
+        if e["kind"] != "op":
+            continue
+        if e["type"] == "invoke":
+            outcome.setdefault(e["id"], "unknown")
+        else:
             outcome[e["id"]] = e["type"]
+            if e["type"] == "ok":
+                acked_at[e["id"]] = e["t"]
+    final = final_state(events)
+    if final is None:
+        return unknown(name, "no final state in the history")
     nodes = final.get("nodes") or {}
     reachable = {n: s for n, s in nodes.items() if s.get("reachable")}
     if not reachable or any("write_ids" not in s for s in reachable.values()):
         return unknown(name, "no readable final state of any node")
     if len(reachable) < len(nodes):
         return unknown(name, f"cannot read {sorted(set(nodes) - set(reachable))}")
-    owner = final.get("vip_owner")
-    judges = [owner] if owner in reachable else sorted(reachable)
+    ok = {i for i, o in outcome.items() if o == "ok"}
+    if not ok:
+        return unknown(name, f"no acknowledged write ({len(outcome)} attempted): nothing to "
+                       "judge durability on")
+    owners = final.get("vip_owners") or []
+    judges = [owners[0]] if len(owners) == 1 and owners[0] in reachable else sorted(reachable)
     counts = {n: Counter(s["write_ids"]) for n, s in reachable.items()}
     ours = set(outcome)
-    ok = {i for i, o in outcome.items() if o == "ok"}
     fail = {i for i, o in outcome.items() if o == "fail"}
     unk = {i for i, o in outcome.items() if o == "unknown"}
-    lost = sorted(i for i in ok if any(counts[j][i] == 0 for j in judges))
+    lost = sorted((i for i in ok if any(counts[j][i] == 0 for j in judges)),
+                  key=lambda i: acked_at[i])
     dup = sorted({i for c in counts.values() for i, k in c.items() if k > 1 and i in ours})
     present_anywhere = {i for c in counts.values() for i in c}
     failed_present = sorted(fail & present_anywhere)
@@ -41,13 +60,15 @@ def check_writes(events: list[Event], final: dict[str, Any]) -> Verdict:
                "duplicated": len(dup), "errant": len(errant),
                "unknown_present": len(unk & present_anywhere),
                "unknown_absent": len(unk - present_anywhere)}
-    evidence = {"judged_on": judges, "lost": lost[:CAP], "duplicated": dup[:CAP],
-                "failed_present": failed_present[:CAP], "errant": errant[:CAP]}
+    evidence: dict[str, Any] = {"judged_on": judges, "lost": lost[:CAP], "duplicated": dup[:CAP],
+                                "failed_present": failed_present[:CAP], "errant": errant[:CAP]}
     problems = [f"{len(v)} {k}" for k, v in (("lost", lost), ("duplicated", dup),
                 ("failed-but-present", failed_present), ("errant", errant)) if v]
     if problems:
+        bad = lost or dup or failed_present or errant
+        times = [acked_at[i] for i in [*lost, *dup, *errant] if i in acked_at]
+        windows = [[min(times), max(times)]] if times else [[final["t"], final["t"]]]
         return Verdict(name, False, f"{', '.join(problems)} of {len(ok)} acknowledged writes "
-                       f"(first: {(lost or dup or failed_present or errant)[0]})",
-                       evidence, metrics)
+                       f"(first: {bad[0]})", evidence, metrics, windows=windows)
     return Verdict(name, True, f"all {len(ok)} acknowledged writes present once; "
                    f"{len(unk)} unknown ({metrics['unknown_present']} applied)", evidence, metrics)

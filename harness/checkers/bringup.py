@@ -1,0 +1,105 @@
+"""Bring-up, judged like a fault: within the run's ``bringup_s`` bound (mysqld start + check
+detection + master-down interval + margin), the pair is as its operator intends:
+
+- exactly one node holds the VIP, and it is the highest-priority node;
+- keepalived runs on both nodes (process observation);
+- every check script keepalived reported on passes on both nodes (keepalived's own log);
+- both replication channels run.
+
+A config that cannot come up so gets a FAIL with keepalived's log lines and VRRP transitions as
+evidence, instead of a setup error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.checkers.observed import bounds, node_names, observation_end, priorities, run_info
+from harness.checkers.verdict import Verdict, unknown
+from harness.history import Event
+
+NAME = "bringup"
+
+
+def state_at(events: list[Event], t: float, nodes: list[str]) -> dict[str, Any]:
+    """What the history says about each node at time ``t`` (last value of each stream)."""
+    st: dict[str, Any] = {n: {"vip": None, "keepalived": None, "checks": {}, "vrrp": None,
+                              "io": None, "sql": None} for n in nodes}
+    for e in events:
+        if e["t"] > t or e.get("node") not in st:
+            continue
+        s = st[e["node"]]
+        if e["kind"] == "vip":
+            s["vip"] = e["held"]
+        elif e["kind"] == "proc":
+            s["keepalived"] = e.get("keepalived", 0) > 0
+        elif e["kind"] == "check":
+            s["checks"][e["script"]] = e["ok"]
+        elif e["kind"] == "vrrp":
+            s["vrrp"] = e["state"]
+        elif e["kind"] == "repl" and e.get("reachable"):
+            s["io"], s["sql"] = e.get("io"), e.get("sql")
+    return st
+
+
+def problems_in(st: dict[str, Any], intended: str,
+                expected_checks: dict[str, list[str]] | None = None) -> list[str]:
+    """Why a state is not the intended one (empty when it is). ``expected_checks``: the
+    vrrp_scripts each node's config tracks; one that never reported is not passing."""
+    owners = [n for n, s in st.items() if s["vip"]]
+    out = []
+    if owners != [intended]:
+        out.append(f"VIP held by {owners or 'nobody'}, intended {intended} alone")
+    for n, s in st.items():
+        if not s["keepalived"]:
+            out.append(f"{n}: keepalived not running")
+        silent = [c for c in (expected_checks or {}).get(n, []) if c not in s["checks"]]
+        if silent:
+            out.append(f"{n}: check {', '.join(silent)} never reported a result "
+                       "(disabled by keepalived?)")
+        failing = sorted(k for k, ok in s["checks"].items() if not ok)
+        if failing:
+            out.append(f"{n}: check {', '.join(failing)} failing")
+        if not (s["io"] and s["sql"]):
+            out.append(f"{n}: replication channel not running (io={s['io']}, sql={s['sql']})")
+    return out
+
+
+def check_bringup(events: list[Event]) -> Verdict:
+    events = sorted(events, key=lambda e: e["t"])
+    nodes = node_names(events)
+    prios = priorities(events)
+    b = bounds(events)
+    if not nodes or not prios or "bringup_s" not in b:
+        return unknown(NAME, "the history does not say the nodes, priorities and bring-up bound")
+    intended = max(nodes, key=lambda n: prios.get(n, 0))
+    expected = run_info(events).get("checks") or {}
+    t0 = next((e["t"] for e in events if e["kind"] == "phase" and e.get("name") == "bring-up"),
+              0.0)
+    end = observation_end(events)
+    deadline = min(t0 + b["bringup_s"], end)
+    observed = [e for e in events if e["kind"] in ("vip", "proc", "repl")]
+    if not observed:
+        return unknown(NAME, "nothing was observed during bring-up")
+    first_ok = next((e["t"] for e in events if e["kind"] in ("vip", "proc", "check", "repl")
+                     and t0 <= e["t"] <= end and not problems_in(state_at(events, e["t"], nodes),
+                                                                  intended, expected)), None)
+    at_end = problems_in(state_at(events, end, nodes), intended, expected)
+    evidence = {
+        "intended_owner": intended, "bound_s": b["bringup_s"],
+        "vrrp": [{"t": e["t"], "node": e["node"], "state": e["state"]} for e in events
+                 if e["kind"] == "vrrp"][:20],
+        "keepalived_log": {n: [f"{e['t']:.2f}s {e['text']}" for e in events
+                               if e["kind"] == "klog" and e.get("node") == n][-15:]
+                           for n in nodes},
+        "problems_at_end": at_end}
+    metrics = {"ready_s": round(first_ok - t0, 3) if first_ok is not None else None}
+    if first_ok is not None and first_ok <= deadline and not at_end:
+        return Verdict(NAME, True, f"up as intended ({intended} owns the VIP, keepalived and "
+                       f"checks fine on both, both channels running) after "
+                       f"{metrics['ready_s']:.1f} s", evidence, metrics)
+    if first_ok is not None and not at_end:
+        why = f"up as intended only after {metrics['ready_s']:.1f} s (bound {b['bringup_s']:.1f} s)"
+    else:
+        why = "not up as intended: " + "; ".join(at_end[:4])
+    return Verdict(NAME, False, why, evidence, metrics, windows=[[t0, end]])
