@@ -1,12 +1,15 @@
-"""The pair: bring up, wire GTID dual-master replication, wait for one VIP owner, reset, tear down.
+"""The pair: bring up (judged like a fault), wire GTID dual-master replication, reset, tear down.
 
 ``Cluster`` is a context manager: if anything fails inside ``up()``, everything it created is
-removed before the error propagates (containers, network, host link). Readiness timeouts carry
-the nodes' mysqld and keepalived log tails.
+removed before the error propagates (containers, network, host link). Bring-up is recorded as
+a history of its own (``cluster.bringup``): a config that does not come up as its operator
+intends gets a verdict with evidence, and ``ensure_intended()`` then puts the pair in the
+intended state so the rest can still be tested.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,12 +17,16 @@ from typing import Any
 
 import pymysql
 
-from harness import wait
+from harness import keepalived_conf, wait
+from harness.checkers.bringup import problems_in, state_at
 from harness.config import Bundle
 from harness.engine import PREFIX, RUN_LABEL, Engine
 from harness.errors import HarnessError, ReadinessTimeout
+from harness.history import History
 from harness.network import LabNetwork
 from harness.node import Node, connect
+
+log = logging.getLogger("vipchaos")
 
 DB, TABLE = "vipchaos", "writes"
 SCHEMA = [
@@ -45,15 +52,29 @@ SCHEMA = [
 CONNECT_RETRY_S = 2
 RETRY_COUNT = 600 // CONNECT_RETRY_S
 READY_TIMEOUT_S = 90
+HOLD_KEEPALIVED = "/etc/vipchaos/hold-keepalived"
+OBSERVER_GAP_S = 1.0
+BRINGUP_MARGIN_S = 5.0
 
 
 def new_run_id() -> str:
     return secrets.token_hex(3)
 
 
+def tracked_checks(bundle: Bundle) -> dict[str, list[str]]:
+    """The vrrp_scripts each node's keepalived.conf tracks (for the bring-up verdict)."""
+    out: dict[str, list[str]] = {}
+    for spec in bundle.topology.nodes:
+        root = keepalived_conf.parse(bundle.render(spec).keepalived_conf)
+        names = [c.keyword for inst in root.find("vrrp_instance")
+                 for t in inst.find("track_script") for c in t.children]
+        out[spec.name] = sorted(set(names))
+    return out
+
+
 class Cluster:
     def __init__(self, engine: Engine, bundle: Bundle, image: str, run_id: str | None = None,
-                 log=lambda msg: None, ready_timeout: float = READY_TIMEOUT_S) -> None:
+                 ready_timeout: float = READY_TIMEOUT_S) -> None:
         self.ready_timeout = ready_timeout
         self.engine, self.bundle, self.image = engine, bundle, image
         self.run_id = run_id or new_run_id()
@@ -61,12 +82,14 @@ class Cluster:
         self.network = LabNetwork(engine, self.topology, self.run_id)
         self.nodes = [
             Node(engine, spec, f"{PREFIX}{self.run_id}-{spec.name}", self.topology.vip,
-                 self.topology.interface)
+                 self.topology.interface, self.network.name)
             for spec in self.topology.nodes
         ]
-        self.log = log
         self.timings: dict[str, float] = {}
-        self.heal_hooks: list[Any] = []  # active faults register here; reset() heals them
+        #: the one registry of active faults: a fault adds itself when started and removes
+        #: itself when healed; ``reset()`` heals whatever is left
+        self.active_faults: list[Any] = []
+        self.bringup: History | None = None
 
     # --- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> Cluster:
@@ -85,16 +108,61 @@ class Cluster:
     def peer(self, node: Node) -> Node:
         return next(n for n in self.nodes if n is not node)
 
-    def up(self) -> float:
-        """Create network and nodes, start them in parallel, wire replication, wait for one VIP
-        owner. Returns seconds from "create containers" to ready. Cleans up on any failure."""
+    @property
+    def intended_owner(self) -> Node:
+        return max(self.nodes, key=lambda n: n.spec.priority)
+
+    def bounds(self) -> dict[str, float]:
+        """Bounds derived from the config under test, recorded in every run's history."""
+        t = self.bundle.timing()
+        migration = self.bundle.migration_bound_s()
+        return {"migration_s": migration, "master_down_s": round(t.master_down_s, 3),
+                "detection_s": round(t.detection_s, 3), "bringup_s": migration,
+                "observer_gap_s": OBSERVER_GAP_S}
+
+    def run_header(self, scenario: str, expectations: list | None = None) -> dict[str, Any]:
+        return {"bundle": self.bundle.name, "scenario": scenario,
+                "nodes": [{"name": n.name, "ip": n.ip, "priority": n.spec.priority}
+                          for n in self.nodes],
+                "vip": self.topology.vip, "bounds": self.bounds(),
+                "checks": tracked_checks(self.bundle),
+                "expectations": [e.to_dict() for e in expectations or []]}
+
+    def up(self) -> History:
+        """Create network and nodes, boot the pair as a production host boots (mysqld with
+        its accounts, replication wired, then keepalived), and record the bring-up. Returns the
+        bring-up history. Cleans up on any failure."""
+        from harness.observe import start_observers, stop_observers
         try:
             self.network.up()
             started = time.monotonic()
             self._create_nodes()
-            self._parallel(lambda n: n.container.start())
-            self.wait_ready(started)
-            return self.timings["bringup_s"]
+            self._parallel(lambda n: n.start())
+            self._parallel(self.wait_mysqld)
+            self.timings["mysqld_s"] = round(time.monotonic() - started, 2)
+            self._parallel(self._apply_accounts)
+            self._wire_replication()
+            self.wait_replication_running()
+            history = History()
+            history.add("run", **self.run_header("bring-up", getattr(self.bundle, "risks", [])))
+            observers = start_observers(history, self)
+            try:
+                history.add("phase", name="bring-up")
+                self._parallel(self._release_keepalived)
+                deadline = time.monotonic() + self.bounds()["bringup_s"]
+                checks = tracked_checks(self.bundle)
+                wait.until(lambda: not problems_in(
+                    state_at(history.events(), history.now(), [n.name for n in self.nodes]),
+                    self.intended_owner.name, checks), timeout=deadline - time.monotonic(),
+                    interval=0.2)
+                time.sleep(0.5)
+                history.add("phase", name="check")
+                history.add("final", **self.final_state())
+            finally:
+                stop_observers(observers)
+            self.bringup = history
+            self.timings["bringup_s"] = round(time.monotonic() - started, 2)
+            return history
         except BaseException:
             self.down()
             raise
@@ -105,29 +173,55 @@ class Cluster:
             try:
                 self.engine.remove_container(n.container_name)
             except Exception as exc:  # keep going: the network must go too
-                self.log(f"warning: removing {n.container_name}: {exc}")
+                log.warning("removing %s: %s", n.container_name, exc)
         self.engine.reap(self.run_id)
         self.network.down()
 
     def _create_nodes(self) -> None:
+        hosts = {n.name: n.ip for n in self.nodes}
+        hosts[f"gateway-{self.run_id}"] = self.topology.host_ip
         for n in self.nodes:
-            c = self.engine.create_node(
+            self.engine.create_node(
                 name=n.container_name, image=self.image, network=self.network.name, ip=n.ip,
                 hostname=n.name, labels={RUN_LABEL: self.run_id, "vipchaos.node": n.name,
                                          "vipchaos.bundle": self.bundle.name},
-                env={"VC_NODE": n.name},
+                env={"VC_NODE": n.name, "TZ": "UTC"},
+                # the lab's name service: production has DNS for its hosts; here every lab
+                # address resolves from /etc/hosts (MySQL's reverse lookups answer at once)
+                extra_hosts=hosts,
             )
-            self.engine.put_files(c, self.bundle.render(n.spec).files)
+            n.put_files({**self._files(n), HOLD_KEEPALIVED: (b"", 0o644)})
 
-    def wait_ready(self, started: float | None = None) -> None:
-        """mysqld answers on both, replication wired and running, exactly one VIP owner."""
-        started = started or time.monotonic()
-        self._parallel(self.wait_mysqld)
-        self.timings["mysqld_s"] = time.monotonic() - started
-        self._wire_replication()
-        self.wait_replication_running()
-        self.prefer_owner()
-        self.timings["bringup_s"] = round(time.monotonic() - started, 2)
+    def _files(self, node: Node) -> dict:
+        return self.bundle.render(node.spec).files
+
+    def _release_keepalived(self, node: Node) -> None:
+        node.exec(["rm", "-f", HOLD_KEEPALIVED])
+        node.vcctl("start", "keepalived")
+
+    def _apply_accounts(self, node: Node) -> None:
+        """The bundle's accounts, on this node only (never in the binlog), as the operator
+        created them long before keepalived first started."""
+        conn = connect(node.ip, timeout=10)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SET SESSION sql_log_bin = 0")
+                for st in self.bundle.accounts(node.spec):
+                    try:
+                        cur.execute(st.sql)
+                    except pymysql.err.MySQLError as exc:
+                        raise HarnessError(
+                            f"{st.where}: MySQL {self._version(node)} rejects this account "
+                            f"statement on {node.name}: {exc.args[-1]}") from exc
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _version(node: Node) -> str:
+        try:
+            return node.sql("SELECT VERSION() AS v")[0]["v"]
+        except Exception:
+            return "?"
 
     # --- readiness ---------------------------------------------------------------------
     def wait_mysqld(self, node: Node, timeout: float | None = None) -> None:
@@ -137,6 +231,7 @@ class Cluster:
             raise self._timeout(f"mysqld on {node.name} to answer", timeout)
 
     def _wire_replication(self) -> None:
+        user, password = self.bundle.replication_account
         for n in self.nodes:
             status = n.replica_status()
             if status and status[0].get("Source_Host") == self.peer(n).ip:
@@ -145,10 +240,10 @@ class Cluster:
             n.sql("STOP REPLICA")
             n.sql(
                 "CHANGE REPLICATION SOURCE TO SOURCE_HOST=%s, SOURCE_PORT=3306, "
-                "SOURCE_USER='repl', SOURCE_PASSWORD='repl', SOURCE_AUTO_POSITION=1, "
+                "SOURCE_USER=%s, SOURCE_PASSWORD=%s, SOURCE_AUTO_POSITION=1, "
                 f"GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY={CONNECT_RETRY_S}, "
                 f"SOURCE_RETRY_COUNT={RETRY_COUNT}",
-                (self.peer(n).ip,),
+                (self.peer(n).ip, user, password),
             )
             n.sql("START REPLICA")
         first = self.nodes[0]
@@ -160,7 +255,8 @@ class Cluster:
             {"io_running": r["Replica_IO_Running"] == "Yes",
              "sql_running": r["Replica_SQL_Running"] == "Yes",
              "io_error": r["Last_IO_Error"], "sql_error": r["Last_SQL_Error"],
-             "source_host": r["Source_Host"]}
+             "source_host": r["Source_Host"],
+             "retrieved": (r.get("Retrieved_Gtid_Set") or "").replace("\n", "")}
             for r in node.replica_status()
         ]
 
@@ -172,10 +268,17 @@ class Cluster:
 
     def wait_replication_running(self, timeout: float = 60) -> None:
         if not wait.until(self.replication_running, timeout=timeout, interval=0.2):
-            raise self._timeout("both replication channels to run", timeout)
+            detail = {n.name: self._safe_channels(n) for n in self.nodes}
+            raise self._timeout(f"both replication channels to run (now: {detail})", timeout)
+
+    def _safe_channels(self, node: Node) -> Any:
+        try:
+            return self.channels(node)
+        except Exception as exc:
+            return str(exc)
 
     def vip_owners(self) -> list[str]:
-        return [n.name for n in self.nodes if n.holds_vip()]
+        return [n.name for n in self.nodes if n.holds_vip()[0]]
 
     def wait_single_owner(self, timeout: float = 60) -> str:
         owners = wait.until(lambda: (o := self.vip_owners()) and len(o) == 1 and o,
@@ -184,13 +287,15 @@ class Cluster:
             raise self._timeout(f"exactly one VIP owner (now: {self.vip_owners()})", timeout)
         return owners[0]
 
-    def prefer_owner(self, timeout: float = 30) -> str:
-        """Return the VIP to the highest-priority node, so every test starts from one state.
+    def ensure_intended(self, timeout: float = 30) -> str:
+        """Both keepalived running and the VIP on the highest-priority node, so every test
+        starts from the state the operator intends.
 
         With nopreempt the owner is whoever won the start-up race or the last failover; a
         graceful keepalived restart on that node (priority-0 advert) hands the VIP over."""
+        best = self.intended_owner
+        self._parallel(lambda n: n.vcctl("start", "keepalived"))
         owner = self.wait_single_owner(timeout)
-        best = max(self.nodes, key=lambda n: n.spec.priority)
         if owner != best.name:
             old = self.node(owner)
             old.vcctl("stop", "keepalived")
@@ -213,54 +318,74 @@ class Cluster:
     def _timeout(self, what: str, timeout: float) -> ReadinessTimeout:
         return ReadinessTimeout(what, timeout, {n.name: n.log_tails() for n in self.nodes})
 
+    def final_state(self, converged_after: float | None = None) -> dict[str, Any]:
+        """What each node holds now (the ``final`` history event)."""
+        nodes: dict[str, Any] = {}
+        for n in self.nodes:
+            try:
+                nodes[n.name] = {
+                    "reachable": True,
+                    "server_uuid": n.sql("SELECT @@server_uuid AS u")[0]["u"],
+                    "gtid_executed": n.gtid_executed(),
+                    "channels": self.channels(n),
+                    "checksum": n.sql(f"CHECKSUM TABLE {DB}.{TABLE}")[0]["Checksum"],
+                    "write_ids": [r["op_id"] for r in n.sql(f"SELECT op_id FROM {DB}.{TABLE}")],
+                    "keepalived": n.vcctl("status", "keepalived"),
+                }
+            except Exception as exc:
+                nodes[n.name] = {"reachable": False, "error": str(exc)[:300]}
+        owners = self.vip_owners()
+        return {"nodes": nodes, "vip_owners": owners, "converged_after_s": converged_after}
+
     # --- reset between tests -----------------------------------------------------------
     def reset(self) -> float:
-        """Heal every fault, restart what is down, make replication run and one node own the
-        VIP. Rebuilds the nodes only when replication cannot be resumed (e.g. a duplicate-key
-        error after a split brain). Returns seconds spent."""
+        """Heal every fault, restart what is down, make replication run and the intended node
+        own the VIP. Rebuilds the nodes only when replication cannot be resumed (e.g. a
+        duplicate-key error after a split brain). Returns seconds spent."""
         started = time.monotonic()
-        for hook in reversed(self.heal_hooks):
+        for fault in reversed(list(self.active_faults)):
             try:
-                hook()
+                fault.heal()
             except Exception as exc:
-                self.log(f"warning: healing {hook}: {exc}")
-        self.heal_hooks.clear()
+                log.warning("healing %s failed: %s", fault, exc)
+        self.active_faults.clear()
         self._parallel(self._revive)
         self._parallel(self.wait_mysqld)
         if any(c["sql_error"] for n in self.nodes for c in self.channels(n)):
-            self.log("replication broken beyond START REPLICA: rebuilding the nodes")
+            log.info("replication broken beyond START REPLICA: rebuilding the nodes")
             self.rebuild()
         else:
             for n in self.nodes:
                 n.sql("START REPLICA")
-            self._parallel(lambda n: n.vcctl("start", "keepalived"))
             self.wait_replication_running()
-            self.prefer_owner()
+            self.ensure_intended()
         self.timings["reset_s"] = round(time.monotonic() - started, 2)
         return self.timings["reset_s"]
 
     def _revive(self, node: Node) -> None:
-        state = self.engine.state(node.container)
-        if state["Paused"]:
-            node.container.unpause()
-        if not state["Running"]:
-            node.container.start()
-            node.pid(refresh=True)
-        node.netns(["iptables", "-F", "VIPCHAOS"], check=False)
-        self.engine.put_files(node.container, self.bundle.render(node.spec).files)
+        from harness.faults.network import flush_chains
+        st = node.status()
+        if st["paused"]:
+            node.unpause()
+        if not st["running"]:
+            node.start()
+        flush_chains(node)
+        node.put_files(self._files(node))
         node.vcctl("thaw", "mysqld")
         node.vcctl("start", "mysqld")
 
     def rebuild(self) -> None:
-        """Replace both nodes with fresh ones on the same network."""
+        """Replace both nodes with fresh ones on the same network, booted like at bring-up."""
         for n in self.nodes:
             self.engine.remove_container(n.container_name)
-        started = time.monotonic()
         self._create_nodes()
-        self._parallel(lambda n: n.container.start())
-        for n in self.nodes:
-            n.pid(refresh=True)
-        self.wait_ready(started)
+        self._parallel(lambda n: n.start())
+        self._parallel(self.wait_mysqld)
+        self._parallel(self._apply_accounts)
+        self._wire_replication()
+        self.wait_replication_running()
+        self._parallel(self._release_keepalived)
+        self.ensure_intended()
 
     # --- clients -----------------------------------------------------------------------
     def connect_vip(self, timeout: float = 3) -> pymysql.Connection:

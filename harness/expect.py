@@ -1,37 +1,32 @@
-"""Turning a scenario result into a test outcome, precisely.
+"""Turning a judged result into a pytest outcome (the judgement itself is ``harness.judge``).
 
-A test with a declared expected violation is marked ``xfail(strict=True,
-raises=InvariantViolated)``: only the declared invariant failing counts as the expected failure.
-Any other invariant failing (or unknown) raises ``AssertionError``, a real failure; and if the
-declared violation stops happening the strict xfail turns the test red.
+pass -> the test passes; accepted (only declared violations happened, inside their windows)
+-> xfailed with the declared reasons; fail or unknown -> a failure listing why; skipped (a fault
+this kernel cannot do) -> skipped with the reason. An accepted risk that no longer happens is a
+failure ("remove it"), so declarations cannot rot silently.
 """
 
 from __future__ import annotations
 
+import pytest
+
 from harness.scenario import Result
 
 
-class InvariantViolated(AssertionError):
-    """The declared, expected violation was detected."""
+def assert_outcome(result: Result) -> None:
+    j = result.judgement
+    if j.status == "skipped":
+        pytest.skip("; ".join(j.reasons))
+    if j.status == "accepted":
+        pytest.xfail("; ".join(r for r in j.reasons if ": accepted: " in r))
+    if j.status in ("fail", "unknown"):
+        raise AssertionError(explain(result))
 
 
-def assert_result(result: Result) -> None:
-    if result.skipped:
-        import pytest
-        pytest.skip(result.skipped)
-    expected = result.scenario.expected_violations
-    unexpected = [v for v in result.violated() if v.invariant not in expected]
-    if unexpected:
-        raise AssertionError(_explain(result, unexpected))
-    detected = [v for v in result.violated() if v.invariant in expected]
-    if detected:
-        raise InvariantViolated(_explain(result, detected))
-
-
-def _explain(result: Result, verdicts) -> str:
-    lines = [f"{result.bundle}/{result.scenario.name}:"]
-    for v in verdicts:
-        lines.append(f"  {v.invariant}: {v.status}: {v.summary}")
+def explain(result: Result) -> str:
+    lines = [f"{result.bundle}/{result.scenario}: {result.outcome}"]
+    lines += [f"  {r}" for r in result.judgement.reasons]
     if result.out_dir:
-        lines.append(f"  history: {result.out_dir / 'history.jsonl'}")
+        lines.append(f"  history: {result.out_dir / 'history.jsonl'} "
+                     f"(re-judge: vipchaos check {result.out_dir})")
     return "\n".join(lines)

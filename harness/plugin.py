@@ -1,18 +1,37 @@
-"""The pytest plugin: options, markers, fixtures, report header. Loaded by the root conftest.py.
+"""The pytest plugin: options, markers, fixtures, report header, the run's gate and exit status.
 
-Fixtures are thin wrappers over ``harness.cluster`` so a user can override any of them:
-``vipchaos_settings`` -> ``docker_engine`` -> ``node_image`` -> ``pair`` (one per bundle,
-session-scoped, reused) -> ``cluster`` (the pair, reset before each test) -> ``vip``.
+Registered under the ``pytest11`` entry point (``pip install vipchaos`` gives the fixtures and
+options in any repository). Fixtures are thin wrappers over ``harness.cluster`` so a user can
+override any of them: ``vipchaos_settings`` -> ``docker_engine`` -> ``node_image`` -> ``pair``
+(one per bundle, brought up once per session and judged as the ``bring-up`` test) -> ``cluster``
+(the pair, reset before each test) -> ``chaos`` (one fault, judged) and ``vip``.
+
+The session's exit status is the gate's (``harness.judge.gate``): 0 every invariant held or an
+accepted risk happened as declared; 1 an invariant was violated (or an accepted risk no longer
+happens); 2 unknown: something was not observed, a test crashed, no chaos test ran; 3 a usage
+or configuration error; 130 interrupted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
+import os
 import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness.settings import Settings
+
+EXIT_PASS, EXIT_VIOLATION, EXIT_UNKNOWN, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+SETTINGS = pytest.StashKey[Settings]()
+RESULT_DIR = pytest.StashKey[str]()
+log = logging.getLogger("vipchaos")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -21,42 +40,96 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="config bundle (name or directory) to test; repeatable "
                      "(default: seed and hardened; env VIPCHAOS_CONFIG=a,b)")
     g.addoption("--vipchaos-run-dir", default=None, metavar="DIR",
-                help="where histories and reports go (default runs/<timestamp>)")
+                help="where histories and reports go (default runs/<timestamp>-<pid>; env "
+                     "VIPCHAOS_RUN_DIR)")
     g.addoption("--vipchaos-subnet", default=None, metavar="CIDR",
-                help="move templated bundles to this lab subnet (e.g. 198.18.160.0/24)")
+                help="lab subnet for the pairs (default: the bundle's; env VIPCHAOS_SUBNET)")
     g.addoption("--vipchaos-keep", action="store_true",
-                help="leave the last cluster running at the end (debugging)")
+                help="leave the pairs running at the end (debugging; env VIPCHAOS_KEEP=1)")
+    g.addoption("--vipchaos-faults", default=None, metavar="F1,F2",
+                help="only these fault families (default: the bundle's `faults`, else all; "
+                     "env VIPCHAOS_FAULTS)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "chaos: injects faults into the real cluster")
+    config.addinivalue_line("markers", "bundle(*names): run this test only against these bundles")
+    config.addinivalue_line("markers", "fault(name): the fault family a chaos test exercises "
+                                       "(selectable with --vipchaos-faults)")
+    faults = config.getoption("--vipchaos-faults")
     s = Settings.from_env(
         bundles=config.getoption("--vipchaos-config"),
         run_dir=config.getoption("--vipchaos-run-dir"),
         keep=config.getoption("--vipchaos-keep") or None,
         subnet=config.getoption("--vipchaos-subnet"),
+        faults=[f for f in faults.split(",") if f] if faults else None,
     )
     config.stash[SETTINGS] = s
+    _setup_logging()
+    if not hasattr(config, "workerinput"):  # the controller (or a plain session)
+        s.run_dir.mkdir(parents=True, exist_ok=True)
+        latest = s.run_dir.parent / "latest"
+        with contextlib.suppress(OSError):
+            if latest.is_symlink() or not latest.exists():
+                latest.unlink(missing_ok=True)
+                latest.symlink_to(s.run_dir.name)
     # SIGTERM (CI cancelling the job) unwinds like Ctrl-C, so fixture teardown removes the pair.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    config._vipchaos_old_sigterm = signal.signal(  # type: ignore[attr-defined]
+        signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
 
 
-SETTINGS = pytest.StashKey[Settings]()
+def pytest_unconfigure(config: pytest.Config) -> None:
+    old = getattr(config, "_vipchaos_old_sigterm", None)
+    if old is not None:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _setup_logging() -> None:
+    """Progress and warnings go to the real stderr (pytest captures the others)."""
+    if any(getattr(h, "_vipchaos", False) for h in log.handlers):
+        return
+    h = logging.StreamHandler(sys.__stderr__)
+    h.setFormatter(logging.Formatter("  [vipchaos] %(message)s"))
+    h._vipchaos = True  # type: ignore[attr-defined]
+    log.addHandler(h)
+    log.setLevel(logging.INFO)
+    log.propagate = False
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     s = config.stash[SETTINGS]
-    return [f"vipchaos: bundles={','.join(s.bundles)} run_dir={s.run_dir} keep={s.keep}"]
+    return [f"vipchaos: bundles={','.join(s.bundles)} run_dir={s.run_dir} keep={s.keep} "
+            f"faults={','.join(s.faults) if s.faults else 'all'} "
+            f"engine={os.environ.get('DOCKER_HOST', 'local')}"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test that uses the cluster runs once per bundle under test."""
     if "bundle_name" in metafunc.fixturenames:
         bundles = metafunc.config.stash[SETTINGS].bundles
+        if not bundles:
+            raise pytest.UsageError("no bundle to test: --vipchaos-config or VIPCHAOS_CONFIG "
+                                    "names none")
         marker = metafunc.definition.get_closest_marker("bundle")
         if marker:
             bundles = [b for b in bundles if b in marker.args] or list(marker.args)
         metafunc.parametrize("bundle_name", bundles, scope="session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--vipchaos-faults (or the bundle's ``faults``) deselects the other fault families."""
+    wanted = config.stash[SETTINGS].faults
+    if not wanted:
+        return
+    keep, drop = [], []
+    for item in items:
+        m = item.get_closest_marker("fault")
+        fault = m.args[0] if m else (item.callspec.params.get("fault")
+                                     if hasattr(item, "callspec") else None)
+        (drop if fault and fault not in wanted else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")
@@ -87,33 +160,47 @@ def bundle(bundle_name, vipchaos_settings):
 @pytest.fixture(scope="session")
 def validated_bundle(docker_engine, node_image, bundle, vipchaos_settings):
     """The bundle, validated before any pair starts; warnings are kept in the run dir."""
-    import json
-
+    from harness.scenario import safe_name
     from harness.validate import validate_or_raise
-    rep = validate_or_raise(bundle, docker_engine, node_image, say=lambda m: None)
+    rep = validate_or_raise(bundle, docker_engine, node_image, say=log.warning)
     vipchaos_settings.run_dir.mkdir(parents=True, exist_ok=True)
-    (vipchaos_settings.run_dir / f"validation-{bundle.name}.json").write_text(
-        json.dumps({"bundle": str(bundle.path), "warnings": rep.warnings}, indent=1))
+    (vipchaos_settings.run_dir / f"validation-{safe_name(bundle.name)}.json").write_text(
+        json.dumps({"bundle": str(bundle.path), "warnings": [str(w) for w in rep.warnings]},
+                   indent=1))
     return bundle
 
 
 @pytest.fixture(scope="session")
 def pair(docker_engine, node_image, validated_bundle, vipchaos_settings):
-    """The pair for one bundle, brought up once and reused by every test of that bundle."""
+    """The pair for one bundle, brought up once (its bring-up recorded and judged by the
+    ``bring-up`` test) and reused by every test of that bundle."""
     from harness.cluster import Cluster
+    from harness.scenario import result_of, safe_name, save
     cluster = Cluster(docker_engine, validated_bundle, node_image)
     cluster.up()
+    out = vipchaos_settings.run_dir / f"{safe_name(validated_bundle.name)}-bring-up"
+    cluster.bringup_result = result_of(cluster.bringup.events(), out)
+    save(cluster.bringup_result, cluster.bringup, out)
     cluster.fresh = True
+    try:
+        cluster.ensure_intended()
+    except Exception as exc:
+        cluster.setup_error = (f"the pair could not be put in its intended state after "
+                               f"bring-up ({exc}); the bring-up verdict says: "
+                               + "; ".join(cluster.bringup_result.judgement.reasons))
     yield cluster
     if vipchaos_settings.keep:
-        print(f"\nvipchaos: keeping run {cluster.run_id} (`vipchaos clean` removes it)")
+        log.info("keeping run %s (`vipchaos clean --all` removes it)", cluster.run_id)
     else:
         cluster.down()
 
 
 @pytest.fixture
 def cluster(pair):
-    """The pair, reset (faults healed, replication running, one VIP owner) before the test."""
+    """The pair, reset (faults healed, replication running, the intended node owning the VIP)
+    before the test."""
+    if getattr(pair, "setup_error", None):
+        pytest.fail(pair.setup_error, pytrace=False)
     if not getattr(pair, "fresh", False):
         pair.reset()
     pair.fresh = False
@@ -137,58 +224,142 @@ def vip(cluster):
 
 
 @pytest.fixture
-def chaos(cluster, bundle_name, vipchaos_settings, request):
+def chaos(cluster, vipchaos_settings, request):
     """Run one fault against the pair: ``chaos("kill-mysqld", target="owner")``.
 
     Workload on, fault injected and verified, held long enough for a failover under this
-    bundle's timing, healed, converged, checked; history and result saved under the run dir.
-    Returns the ``Result``; pass it to ``harness.expect.assert_result``.
+    bundle's timing (healed 2 s after the migration completed), healed, converged, checked and
+    judged against the bundle's accepted risks; history and result saved under the run dir.
+    Returns the ``Result``; pass it to ``harness.expect.assert_outcome``.
     """
     from harness.faults import fault_class
-    from harness.scenario import Scenario, Step, run_scenario
+    from harness.scenario import Scenario, Step, run_scenario, safe_name
 
-    def run(fault: str, target: str = "owner", hold: float | None = None,
-            expected: dict[str, str] | None = None, **params):
-        expected = expected or {}
-        if expected:
-            from harness.expect import InvariantViolated
-            reason = "; ".join(f"{k}: {v}" for k, v in expected.items())
-            request.applymarker(pytest.mark.xfail(strict=True, raises=InvariantViolated,
-                                                  reason=reason))
+    def run(fault: str, target: str = "owner", hold: float | None = None, **params):
         cls = fault_class(fault)
         if hold is None:
-            hold = cluster.bundle.migration_bound_s() + 1 if cls.removes_service else 10.0
+            hold = cluster.bundle.migration_bound_s() + 1 if cls.removes_service else 8.0
         scenario = Scenario(
             name=f"{fault}-{target}",
             steps=[Step(0, fault, target, hold, params, heal_once_moved=cls.removes_service)],
-            expected_violations=set(expected),
+            expectations=list(getattr(cluster.bundle, "risks", [])),
         )
-        out = vipchaos_settings.run_dir / f"{bundle_name}-{scenario.name}"
-        result = run_scenario(cluster, scenario, out)
-        request.node.stash[RESULT] = result
-        return result
+        out = vipchaos_settings.run_dir / safe_name(f"{cluster.bundle.name}-{scenario.name}")
+        request.node.stash[RESULT_DIR] = str(out)
+        return run_scenario(cluster, scenario, out)
 
     return run
 
 
-RESULT = pytest.StashKey[object]()
+@pytest.fixture
+def record_result(request):
+    """Tell the session which result directory a test produced (for the gate)."""
+    def record(out_dir) -> None:
+        request.node.stash[RESULT_DIR] = str(out_dir)
+    return record
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if RESULT_DIR in item.stash:
+        rep.user_properties.append(("vipchaos_result", item.stash[RESULT_DIR]))
+    if item.get_closest_marker("chaos") or "cluster" in getattr(item, "fixturenames", ()):
+        rep.user_properties.append(("vipchaos_chaos", True))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    props = dict(report.user_properties)
+    if not props.get("vipchaos_chaos"):
+        return
+    tests = _SESSION.setdefault("tests", {})
+    rec = tests.setdefault(report.nodeid, {"nodeid": report.nodeid, "pytest": "passed"})
+    if "vipchaos_result" in props:
+        rec["result_dir"] = props["vipchaos_result"]
+    if report.failed:
+        rec["pytest"] = "error" if report.when != "call" else "failed"
+    elif report.skipped and report.when != "teardown":
+        rec["pytest"] = "xfailed" if hasattr(report, "wasxfail") else "skipped"
+
+
+_SESSION: dict[str, Any] = {}
+
+
+def session_statuses(tests: list[dict[str, Any]]) -> list[str]:
+    """Each chaos test's status for the gate: its judged outcome when its result was written in
+    this session, else what pytest saw (a crash before writing is an ``error``)."""
+    out = []
+    for rec in tests:
+        res = Path(rec["result_dir"]) / "result.json" if rec.get("result_dir") else None
+        if rec["pytest"] in ("failed", "error") and (res is None or not res.exists()):
+            out.append("error")
+        elif res is not None and res.exists():
+            status = json.loads(res.read_text()).get("outcome", "error")
+            out.append("fail" if rec["pytest"] == "failed" and status in ("pass", "accepted")
+                       else status)
+        elif rec["pytest"] == "skipped":
+            out.append("skipped")
+        elif rec["pytest"] == "failed":
+            out.append("fail")
+        else:
+            out.append("pass")
+    return out
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):
+        return
+    from harness.judge import gate
+    tests = list(_SESSION.get("tests", {}).values())
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        session.exitstatus = EXIT_INTERRUPTED
+        return
+    if exitstatus == pytest.ExitCode.USAGE_ERROR:
+        session.exitstatus = EXIT_USAGE
+        return
+    collected_chaos = any(i.get_closest_marker("chaos") for i in session.items)
+    if not tests and not collected_chaos:
+        return  # no chaos test in this session (unit tests only): pytest's status stands
+    statuses = session_statuses(tests)
+    executed = sum(1 for s in statuses if s != "skipped")
+    ok, why = gate(statuses, executed=executed)
+    run_dir = session.config.stash[SETTINGS].run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "session.json").write_text(json.dumps({
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "gate": ok, "why": why,
+        "tests": [dict(t, status=s) for t, s in zip(tests, statuses, strict=True)]}, indent=1))
+    session.config._vipchaos_gate = (ok, why)  # type: ignore[attr-defined]
+    if "fail" in statuses:
+        session.exitstatus = EXIT_VIOLATION
+    elif not ok:
+        session.exitstatus = EXIT_UNKNOWN
+    elif exitstatus == pytest.ExitCode.TESTS_FAILED:
+        session.exitstatus = EXIT_VIOLATION  # a non-chaos test (unit, smoke) failed
+    elif exitstatus != pytest.ExitCode.OK:
+        session.exitstatus = EXIT_UNKNOWN
+    else:
+        session.exitstatus = EXIT_PASS
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     """After a chaos run: the per-test table, then summary.json, junit.xml and index.html."""
+    if hasattr(config, "workerinput"):
+        return
     run_dir = config.stash[SETTINGS].run_dir
-    if not run_dir.is_dir() or not any(run_dir.glob("*/result.json")):
+    gate_info = getattr(config, "_vipchaos_gate", None)
+    if gate_info is None:
         return
     from harness.report import failing, summary_table, write_all
     out = write_all(run_dir)
     tr = terminalreporter
     tr.section("vipchaos summary")
     tr.write_line(summary_table(out["results"]))
-    bad = failing(out["results"])
-    for line in bad:
+    for line in failing(out["results"]):
         tr.write_line(f"violated: {line}", red=True)
-    import json
     for f in sorted(run_dir.glob("validation-*.json")):
         for w in json.loads(f.read_text())["warnings"]:
             tr.write_line(f"config warning: {w}", yellow=True)
+    ok, why = gate_info
+    tr.write_line(f"gate: {'PASS' if ok else 'FAIL'} ({why})", green=ok, red=not ok)
     tr.write_line(f"report: {out['html']}  junit: {out['junit']}  summary: {out['summary']}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -12,9 +13,12 @@ from harness.cluster import Cluster
 from harness.config import load_bundle, relocate
 from harness.engine import Engine
 from harness.images import ensure_node
-from harness.incident import expected_violations, judge, load_incident
-from harness.scenario import Result, Scenario, Step, progress, run_scenario
+from harness.incident import load_incident
+from harness.judge import Expectation
+from harness.scenario import Result, Scenario, Step, run_scenario, safe_name
 from harness.validate import validate_or_raise
+
+log = logging.getLogger("vipchaos")
 
 
 @dataclass
@@ -29,8 +33,11 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48]
 
 
-def replay(path: str | Path, run_dir: Path | None = None, say=progress,
-           subnet: str | None = None) -> Replay:
+def incident_expectations(inc) -> list[Expectation]:
+    return list(inc.expectations)
+
+
+def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = None) -> Replay:
     """Bring a pair up for the incident's bundle (on ``subnet`` if given), run its timeline,
     judge the verdicts against its ``expect``, write the report, tear the pair down."""
     inc = load_incident(path)
@@ -38,31 +45,33 @@ def replay(path: str | Path, run_dir: Path | None = None, say=progress,
     if subnet:
         bundle = relocate(bundle, subnet)
     engine = Engine()
-    image, _ = ensure_node(engine, log=say)
-    validate_or_raise(bundle, engine, image, say=say)
+    image, _ = ensure_node(engine, log=log.info)
+    validate_or_raise(bundle, engine, image, say=log.warning)
     run_dir = run_dir or Path("runs") / f"replay-{time.strftime('%Y%m%d-%H%M%S')}"
     scenario = Scenario(
         name=slug(Path(path).stem), rate=inc.rate, mode=inc.mode, duration=inc.duration,
         steps=[Step(s.at, s.fault, s.target, s.duration, s.params) for s in inc.steps],
-        expected_violations=expected_violations(inc),
+        expectations=incident_expectations(inc),
     )
-    say(f"replaying {inc.name!r} on bundle {bundle.name} (source: {inc.source})")
-    with Cluster(engine, bundle, image, log=say) as cluster:
-        result = run_scenario(cluster, scenario, run_dir / f"{bundle.name}-{scenario.name}",
-                              say=say)
-    ok, reasons = judge(inc.expect, result.verdicts) if not result.skipped \
-        else (False, [f"skipped: {result.skipped}"])
+    log.info("replaying %r on bundle %s (source: %s)", inc.name, bundle.name, inc.source)
+    with Cluster(engine, bundle, image) as cluster:
+        cluster.ensure_intended()
+        result = run_scenario(cluster, scenario,
+                              run_dir / safe_name(f"{bundle.name}-{scenario.name}"))
+    j = result.judgement
     html = report.write_all(run_dir)["html"]
-    return Replay(ok, reasons, result, html)
+    return Replay(j.ok, j.reasons, result, html)
 
 
-def describe(rep: Replay, expect: list[str]) -> str:
+def describe(rep: Replay) -> str:
     r = rep.result
-    lines = [timeline.render(r.history.events()), ""]
+    lines = [timeline.render(r.events), ""]
     for v in r.verdicts:
         lines.append(f"  {v.invariant:13} {v.status:8} {v.summary}")
-    verdict = ("as expected" if rep.ok else "NOT as expected")
-    lines.append(f"\nexpect {', '.join(expect)}: {verdict}")
-    lines += [f"  - {why}" for why in rep.reasons]
+    status = r.judgement.status
+    verdict = {"accepted": "reproduced as the file expects", "pass": "every invariant held",
+               "skipped": "skipped"}.get(status, f"NOT as expected ({status})")
+    lines.append(f"\noutcome: {verdict}")
+    lines += [f"  - {why}" for why in r.judgement.reasons]
     lines.append(f"report: {rep.report}")
     return "\n".join(lines)

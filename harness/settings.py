@@ -1,4 +1,15 @@
-"""Run settings. The only module that reads the environment; everything else gets a Settings."""
+"""Run settings. The only module that reads the environment; everything else gets a Settings.
+
+Environment variables (each also a command-line option; the option wins):
+
+- ``VIPCHAOS_CONFIG``: bundles to test, comma-separated names or directories (default
+  ``seed,hardened``)
+- ``VIPCHAOS_RUN_DIR``: where histories and reports go (default ``runs/<timestamp>-<pid>``)
+- ``VIPCHAOS_KEEP``: ``1`` leaves the pairs running at the end (debugging)
+- ``VIPCHAOS_BASE_IMAGE``: the base image the node image is built from (``debian:sid-slim``)
+- ``VIPCHAOS_SUBNET``: lab subnet for the pairs (default: each bundle's own)
+- ``VIPCHAOS_FAULTS``: only these fault families, comma-separated
+"""
 
 from __future__ import annotations
 
@@ -8,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_BUNDLES = ("seed", "hardened")
+ENV_VARS = ("VIPCHAOS_CONFIG", "VIPCHAOS_RUN_DIR", "VIPCHAOS_KEEP", "VIPCHAOS_BASE_IMAGE",
+            "VIPCHAOS_SUBNET", "VIPCHAOS_FAULTS")
 
 
 @dataclass
@@ -17,20 +30,23 @@ class Settings:
     keep: bool = False
     base_image: str = "debian:sid-slim"
     subnet: str | None = None
+    faults: list[str] | None = None
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
         env = os.environ
         s = cls()
-        if env.get("VIPCHAOS_CONFIG"):
-            s.bundles = [b for b in env["VIPCHAOS_CONFIG"].split(",") if b]
+        if "VIPCHAOS_CONFIG" in env:
+            s.bundles = [b.strip() for b in env["VIPCHAOS_CONFIG"].split(",") if b.strip()]
         if env.get("VIPCHAOS_RUN_DIR"):
             s.run_dir = Path(env["VIPCHAOS_RUN_DIR"])
         else:
-            s.run_dir = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+            s.run_dir = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
         s.keep = env.get("VIPCHAOS_KEEP", "") in ("1", "true", "yes")
         s.base_image = env.get("VIPCHAOS_BASE_IMAGE", s.base_image)
         s.subnet = env.get("VIPCHAOS_SUBNET") or None
+        if env.get("VIPCHAOS_FAULTS"):
+            s.faults = [f.strip() for f in env["VIPCHAOS_FAULTS"].split(",") if f.strip()]
         for k, v in overrides.items():
             if v not in (None, [], ""):
                 setattr(s, k, v)

@@ -1,5 +1,7 @@
-"""A history as a short text timeline: faults, VRRP transitions, VIP changes, and write
-outcomes folded per second, so a replay's story reads in a terminal."""
+"""A history as a short text timeline: faults, VRRP transitions, VIP changes, check results, the
+client's ARP entry, and write outcomes folded per second, so a replay's story reads in a
+terminal. Times are in the scenario's own clock (0 = the timeline's start, as an incident file
+writes ``at: 5s``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,10 @@ from harness.history import Event
 
 
 def render(events: Iterable[Event], width: int = 100) -> str:
+    events = list(events)
+    origin = next((e["t"] for e in events if e["kind"] == "phase"
+                   and e.get("name") == "timeline"), 0.0)
+    events = [{**e, "t": round(e["t"] - origin, 3)} for e in events]
     lines: list[str] = []
     ops: Counter[str] = Counter()
     ops_second: int | None = None
@@ -28,7 +34,7 @@ def render(events: Iterable[Event], width: int = 100) -> str:
         if kind == "op":
             if e["type"] == "invoke":
                 continue
-            sec = int(t)
+            sec = int(t // 1)
             if sec != ops_second:
                 flush()
                 ops_second = sec
@@ -47,12 +53,21 @@ def render(events: Iterable[Event], width: int = 100) -> str:
 def _describe(e: Event) -> str | None:
     kind = e["kind"]
     if kind == "fault":
-        verb = {"start": "FAULT", "healed": "HEAL ", "skipped": "SKIP "}[e["phase"]]
+        verb = {"start": "FAULT", "healed": "HEAL ", "skipped": "SKIP "}.get(e["phase"],
+                                                                          e["phase"].upper())
         return f"{verb}   {e['fault']} on {','.join(e.get('nodes', []))}" + (
             f"  [{e['detail']}]" if e.get("detail") else "")
     if kind == "vrrp":
-        return f"vrrp    {e['node']} -> {e['state']} (priority {e.get('priority')})"
+        return f"vrrp    {e['node']} -> {e['state']}" + (" (at start)" if e.get("initial") else "")
+    if kind == "check" and not e.get("initial"):
+        return f"check   {e['node']} {e['script']} {e.get('result', 'ok' if e['ok'] else 'failed')}"
+    if kind == "arp":
+        return f"arp     client's VIP entry -> {e.get('node') or e.get('mac') or 'none'}"
+    if kind == "observer_error":
+        return f"UNSEEN  {e['observer']} {e.get('node') or ''}: {e['error'][:60]}"
     if kind == "vip":
+        if e["held"] is None:
+            return f"vip     {e['node']} not observable ({e.get('why', '')[:40]})"
         return f"vip     {e['node']} {'takes' if e['held'] else 'drops'} the VIP"
     if kind == "phase" and e["name"] in ("heal", "converge", "check"):
         return f"phase   {e['name']}"

@@ -36,16 +36,21 @@ class Fault:
         return [self.target.name]
 
     def start(self) -> str:
-        """Inject and verify. Returns a line saying how the effect was verified."""
+        """Inject and verify. Returns a line saying how the effect was verified. The fault
+        registers itself with the cluster (the one owner of active faults) before injecting,
+        so a failure half-way is still healed by the next reset."""
         self.active = True
-        self.cluster.heal_hooks.append(self.heal)
+        self.cluster.active_faults.append(self)
         self.inject()
         self.detail = self.verify()
         return self.detail
 
     def heal(self) -> None:
+        """Undo the fault; safe to repeat."""
         if self.active:
             self.active = False
+            if self in self.cluster.active_faults:
+                self.cluster.active_faults.remove(self)
             self.repair()
 
     def __enter__(self) -> Fault:

@@ -13,6 +13,22 @@ from harness.faults.base import Fault
 CHAINS = {"VIPCHAOS-IN": "INPUT", "VIPCHAOS-OUT": "OUTPUT"}
 
 
+def flush_chains(node) -> None:
+    """Remove every rule of ours from a node's namespace (safe when none exist)."""
+    for chain in CHAINS:
+        node.netns(["iptables", "-w", "-F", chain], check=False)
+
+
+def counted(listing: str) -> int:
+    """Packets counted by the rules of an ``iptables -L CHAIN -v -x -n`` listing."""
+    total = 0
+    for line in listing.splitlines()[2:]:
+        fields = line.split()
+        if fields and fields[0].isdigit():
+            total += int(fields[0])
+    return total
+
+
 class IptablesFault(Fault):
     #: rules as iptables argument lists (after ``-A CHAIN``)
     def rules(self) -> list[list[str]]:
@@ -30,22 +46,15 @@ class IptablesFault(Fault):
             self.ipt("-A", *rule)
 
     def dropped(self) -> int:
-        total = 0
-        for chain in CHAINS:
-            out = self.ipt("-L", chain, "-v", "-x", "-n", check=False)
-            for line in out.splitlines()[2:]:
-                fields = line.split()
-                if fields and fields[0].isdigit():
-                    total += int(fields[0])
-        return total
+        return sum(counted(self.ipt("-L", chain, "-v", "-x", "-n", check=False))
+                   for chain in CHAINS)
 
     def verify(self) -> str:
         self._until("packets hitting the rules", lambda: self.dropped() > 0, timeout=15)
         return f"iptables counters rising ({self.dropped()} packets dropped so far)"
 
     def repair(self) -> None:
-        for chain in CHAINS:
-            self.ipt("-F", chain, check=False)
+        flush_chains(self.target)
 
 
 class IsolateNode(IptablesFault):

@@ -11,7 +11,7 @@ class PauseNode(Fault):
     description = "`docker pause` (cgroup freezer: processes stop, the kernel still answers ARP)."
 
     def inject(self) -> None:
-        self.target.container.pause()
+        self.target.pause()
 
     def verify(self) -> str:
         self._until("container paused", self.target.paused)
@@ -19,7 +19,7 @@ class PauseNode(Fault):
 
     def repair(self) -> None:
         if self.target.paused():
-            self.target.container.unpause()
+            self.target.unpause()
 
 
 class CrashNode(Fault):
@@ -28,7 +28,7 @@ class CrashNode(Fault):
     description = "`docker kill` (SIGKILL to everything). Heal: `docker start`, rejoin."
 
     def inject(self) -> None:
-        self.target.container.kill()
+        self.target.kill()
 
     def verify(self) -> str:
         self._until("container stopped", lambda: not self.target.running())
@@ -36,6 +36,5 @@ class CrashNode(Fault):
 
     def repair(self) -> None:
         if not self.target.running():
-            self.target.container.start()
-            self.target.pid(refresh=True)
+            self.target.start()
         self.cluster.wait_mysqld(self.target)

@@ -12,7 +12,8 @@ import jinja2
 from harness.history import load
 from harness.report.summary import INVARIANTS, cell, gate, load_results
 
-STATE_COLOURS = {"MASTER": "#2e9e44", "BACKUP": "#b9c0c8", "FAULT": "#f08c00", "STOP": "#d6336c"}
+STATE_COLOURS = {"MASTER": "#2e9e44", "BACKUP": "#b9c0c8", "FAULT": "#f08c00", "STOP": "#d6336c",
+                 "CRASH": "#862e9c"}
 OP_COLOURS = {"ok": "#2e9e44", "fail": "#d6336c", "unknown": "#f0a500"}
 W, LEFT, LANE = 980, 110, 22
 
@@ -52,9 +53,10 @@ def timeline_svg(events: list[dict[str, Any]], nodes: list[str]) -> str:
                               if e["kind"] == "vrrp" and e["node"] == name], span, y,
                              STATE_COLOURS)
         elif kind == "vip":
-            out += _segments([(e["t"], "held" if e["held"] else None) for e in events
+            out += _segments([(e["t"], "held" if e["held"] else
+                               ("unseen" if e["held"] is None else None)) for e in events
                               if e["kind"] == "vip" and e["node"] == name], span, y,
-                             {"held": "#1c7ed6"})
+                             {"held": "#1c7ed6", "unseen": "#868e96"})
         else:
             for e in events:
                 if e["kind"] == "op" and e["type"] in OP_COLOURS:
@@ -96,15 +98,16 @@ def render_html(run_dir: Path) -> Path:
     results = load_results(run_dir)
     tests = []
     for r in results:
-        hist_file = run_dir / r["_dir"] / "history.jsonl"
-        events = load(hist_file) if hist_file.exists() else []
+        hist_file = run_dir / r["_dir"] / "history.jsonl" if r.get("_dir") else None
+        events = load(hist_file) if hist_file and hist_file.exists() else []
         nodes = r.get("nodes") or sorted({e["node"] for e in events if "node" in e and
                                           e["kind"] in ("vip", "vrrp")})
         tests.append({
             "r": r, "svg": timeline_svg(events, nodes) if events else "",
             "cells": {i: cell(r, i) for i in INVARIANTS},
-            "evidence": json.dumps({v["invariant"]: v["evidence"] for v in r.get("verdicts", [])},
-                                   indent=1, default=str)[:20000],
+            "evidence": json.dumps({v["invariant"]: v.get("evidence")
+                                    for v in r.get("verdicts", [])}, indent=1,
+                                   default=str)[:20000],
         })
     warnings = [w for f in sorted(run_dir.glob("validation-*.json"))
                 for w in json.loads(f.read_text()).get("warnings", [])]

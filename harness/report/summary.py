@@ -1,5 +1,7 @@
 """Run-level outputs from per-test ``result.json`` files: a terminal table, summary.json and
-JUnit XML (for CI systems)."""
+JUnit XML (for CI systems). Outcomes come from each result's judgement (``harness.judge``); the
+run's gate is ``harness.judge.gate`` over them, including tests that crashed before writing a
+result (listed in the session's ``session.json``)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,37 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-INVARIANTS = ("single_owner", "migration", "replication", "writes")
-SHORT = {"single_owner": "1-owner", "migration": "migrate", "replication": "repl",
-         "writes": "writes"}
+from harness import judge as judging
+
+INVARIANTS = ("bringup", "single_owner", "migration", "replication", "writes")
+SHORT = {"bringup": "bring-up", "single_owner": "1-owner", "migration": "migrate",
+         "replication": "repl", "writes": "writes"}
+CELLS = {"pass": "ok", "FAIL": "FAIL", "unknown": "?", "accepted": "accept", "stale": "STALE"}
 
 
 def load_results(run_dir: Path) -> list[dict[str, Any]]:
+    """This session's results: those session.json lists (with an ``error`` row for a test that
+    crashed before writing one); every */result.json when there is no session.json."""
+    run_dir = Path(run_dir)
+    session = run_dir / "session.json"
+    if session.exists():
+        out = []
+        for t in json.loads(session.read_text()).get("tests", []):
+            res = Path(t["result_dir"]) / "result.json" if t.get("result_dir") else None
+            if res is not None and res.exists():
+                r = json.loads(res.read_text())
+                r["_dir"] = res.parent.name
+                if t.get("status") and t["status"] != r.get("outcome"):
+                    r["outcome"] = t["status"]
+                out.append(r)
+            elif t.get("status") in ("error", "fail", "skipped"):
+                out.append({"test": t["nodeid"].split("::")[-1], "bundle": "-",
+                            "outcome": t["status"], "verdicts": [], "_dir": "",
+                            "judgement": {"reasons": [f"pytest: {t['pytest']} (no result "
+                                                      "written: the test crashed or errored)"]}})
+        return out
     out = []
-    for f in sorted(Path(run_dir).glob("*/result.json")):
+    for f in sorted(run_dir.glob("*/result.json")):
         r = json.loads(f.read_text())
         r["_dir"] = f.parent.name
         out.append(r)
@@ -23,14 +48,8 @@ def load_results(run_dir: Path) -> list[dict[str, Any]]:
 
 
 def cell(result: dict[str, Any], inv: str) -> str:
-    v = next((v for v in result.get("verdicts", []) if v["invariant"] == inv), None)
-    if v is None:
-        return "-"
-    if v["valid"] is True:
-        return "ok"
-    if v["valid"] is None:
-        return "?"
-    return "xfail" if inv in result.get("expected_violations", []) else "FAIL"
+    per = (result.get("judgement") or {}).get("per_invariant") or {}
+    return CELLS.get(per.get(inv, ""), "-")
 
 
 def _num(x: Any) -> str:
@@ -68,20 +87,19 @@ def write_summary_json(run_dir: Path, results: list[dict[str, Any]]) -> Path:
 
 
 def gate(results: list[dict[str, Any]]) -> bool:
-    """CI gate: pass only when every invariant held or its violation was declared expected
-    (and detected). Unknown never passes."""
-    return all(r.get("outcome") in ("pass", "xfail", "skipped") for r in results) and bool(results)
+    """CI gate (``harness.judge.gate``): every invariant held or an accepted risk happened as
+    declared; unknown, errors, and an empty or all-skipped run never pass."""
+    return judging.gate([r.get("outcome") or "error" for r in results])[0]
 
 
 def failing(results: list[dict[str, Any]]) -> list[str]:
+    """One line per reason a test did not pass (violations, unknowns, stale risks, crashes)."""
     out = []
     for r in results:
-        for v in r.get("verdicts", []):
-            if v["valid"] is not True and v["invariant"] not in r.get("expected_violations", []):
-                out.append(f"{r.get('bundle')}/{r.get('test')}: {v['invariant']}: {v['summary']}")
-        if r.get("outcome") == "xpass":
-            out.append(f"{r.get('bundle')}/{r.get('test')}: the expected violation "
-                       f"{r.get('expected_violations')} did not happen")
+        if r.get("outcome") in ("fail", "unknown", "error"):
+            for why in (r.get("judgement") or {}).get("reasons", []):
+                if ": accepted: " not in why:
+                    out.append(f"{r.get('bundle')}/{r.get('test')}: {why}")
     return out
 
 
@@ -91,15 +109,14 @@ def write_junit(run_dir: Path, results: list[dict[str, Any]]) -> Path:
     for r in results:
         tc = ET.SubElement(suite, "testcase", classname=f"vipchaos.{r.get('bundle')}",
                            name=str(r.get("test")), time=f"{r.get('duration_s') or 0:.1f}")
-        bad = [v for v in r.get("verdicts", [])
-               if v["valid"] is not True and v["invariant"] not in r.get("expected_violations", [])]
+        reasons = (r.get("judgement") or {}).get("reasons", [])
         if r.get("outcome") == "skipped":
-            ET.SubElement(tc, "skipped", message=r.get("skip_reason") or "")
+            ET.SubElement(tc, "skipped", message="; ".join(reasons) or r.get("skip_reason") or "")
             counts["skipped"] += 1
-        elif bad or r.get("outcome") in ("fail", "xpass", "error"):
-            text = "\n".join(f"{v['invariant']}: {v['status']}: {v['summary']}" for v in bad)
-            ET.SubElement(tc, "failure", message=", ".join(v["invariant"] for v in bad)
-                          or str(r.get("outcome"))).text = text
+        elif r.get("outcome") in ("fail", "unknown", "error"):
+            bad = [x for x in reasons if ": accepted: " not in x]
+            ET.SubElement(tc, "failure", message=f"{r.get('outcome')}: "
+                          + (bad[0][:200] if bad else "")).text = "\n".join(bad)
             counts["failures"] += 1
         props = ET.SubElement(tc, "properties")
         for k in ("fault", "failover_s", "dual_owner_s", "outcome"):
