@@ -1,9 +1,21 @@
 """Incident files: what an on-call engineer writes to replay an incident.
 
 ```yaml
-name: Split brain when VRRP multicast is dropped   # required
+name: Split brain when VRRP adverts stop arriving      # required
 source: https://github.com/acassen/keepalived/issues/2370   # required: where it was reported
-description: ...                                   # optional
+source_reports:           # what the source itself says (quote or paraphrase closely)
+  kind: issue             # optional: issue | how-to warning | mailing list | postmortem ...
+  url: https://...        # optional (default: source), e.g. a comment's link
+  versions: keepalived v1.2.20
+  config: both BACKUP, nopreempt, priorities 100/50, multicast
+  symptom: '"vip appears on both machines"'          # required inside source_reports
+  explanation: what the maintainers said, or that the thread has no answer
+  related: [https://..., ...]                        # optional list
+reconstruction: |         # how the lab reproduces it and where the lab differs
+  block-vrrp on the standby, after a normal start (the report's began at start-up) ...
+evidence:                 # optional: what to look for in the printed timeline (not judged)
+  - "vrrp: node2 enters MASTER while node1 stays MASTER"
+description: ...          # optional
 bundle: seed              # a shipped bundle or a directory (relative to this file)
 overrides: {vip: 198.18.151.50}                    # optional topology overrides
 workload: {rate: 20, mode: insert}                 # optional (mode: insert | next-number)
@@ -13,9 +25,17 @@ timeline:
     fault: pause node1    # "FAULT TARGET" or fault + target keys; TARGET: node name|owner|standby
     for: 10s              # optional; absent: healed at the end of the timeline
     params: {probability: 0.3}
-expect: dual_owner        # or a list: all_invariants | dual_owner | no_migration |
-                          # lost_writes | replication_broken | migration
+expect:                   # a list of violations the run must show, each with when
+  - {invariant: single_owner, when: during, fault: block-vrrp}
+  - {invariant: replication, when: after-heal, fault: block-vrrp, reason: "..."}
 ```
+``expect:`` also takes the old words (alone or in a list, mixed with mappings):
+``all_invariants`` (no violation: a proven fix), ``migration`` (the VIP must move: every check
+requires that anyway), ``dual_owner`` (single_owner), ``no_migration`` (migration),
+``lost_writes`` (writes), ``replication_broken`` (replication); each becomes an expectation with
+``when: during`` and no fault. ``when`` is during (injection to heal plus the settle time) |
+after-heal | bring-up | anytime; see :mod:`harness.judge`.
+
 Every problem is a ConfigError naming the file and line.
 """
 
@@ -29,19 +49,26 @@ from typing import Any
 
 import yaml
 
-from harness.checkers.verdict import Verdict
 from harness.errors import ConfigError
 from harness.faults import CATALOGUE
+from harness.judge import WHEN, Expectation
 
 FAULT_NAMES = tuple(CATALOGUE)
 ALIASES = {"pause": "pause-node", "crash": "crash-node", "isolate": "isolate-node",
            "partition": "isolate-node", "kill": "kill-mysqld", "freeze": "freeze-mysqld"}
+#: The invariants the checkers judge (an expectation naming another could never be met).
+INVARIANTS = ("single_owner", "migration", "replication", "writes")
+#: Old expectation words -> the invariants whose violation they declare.
 EXPECT = {"all_invariants": set(), "migration": set(), "dual_owner": {"single_owner"},
           "no_migration": {"migration"}, "lost_writes": {"writes"},
           "replication_broken": {"replication"}}
-TOP_KEYS = {"name", "source", "description", "bundle", "overrides", "workload", "duration",
-            "timeline", "expect"}
+#: Invariant -> the old word that declares its violation (for ``Incident.expect``).
+WORD_FOR = {inv: word for word, invs in EXPECT.items() for inv in invs}
+TOP_KEYS = {"name", "source", "source_reports", "reconstruction", "evidence", "description",
+            "bundle", "overrides", "workload", "duration", "timeline", "expect"}
 STEP_KEYS = {"at", "fault", "target", "for", "params"}
+REPORT_KEYS = {"kind", "url", "versions", "config", "symptom", "explanation", "related"}
+EXPECTATION_KEYS = {"invariant", "when", "fault", "target", "reason"}
 
 
 @dataclass
@@ -55,6 +82,19 @@ class Step:
 
 
 @dataclass
+class SourceReport:
+    """What the cited source itself reports, kept apart from how the lab reproduces it."""
+
+    url: str
+    symptom: str
+    kind: str = ""
+    versions: str = ""
+    config: str = ""
+    explanation: str = ""
+    related: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Incident:
     name: str
     source: str
@@ -65,9 +105,16 @@ class Incident:
     mode: str
     duration: float | None
     steps: list[Step]
+    #: The old expectation words, one per declared violation (``all_invariants`` when none).
+    #: Kept for the deprecated :func:`judge`; :attr:`expectations` is what counts.
     expect: list[str]
     path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    source_reports: SourceReport | None = None
+    reconstruction: str = ""
+    evidence: list[str] = field(default_factory=list)
+    #: The violations a replay must show, with when (for :func:`harness.judge.judge`).
+    expectations: list[Expectation] = field(default_factory=list)
 
     def bundle_ref(self) -> str | Path:
         """The bundle as given: a shipped name, or a directory relative to the file."""
@@ -105,6 +152,12 @@ def load_incident(path: str | Path) -> Incident:
     return parse_incident(p.read_text(), p)
 
 
+def _unknown_key(key: str, known: set[str], what: str) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return (f"unknown key {key!r}{what}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; keys: {', '.join(sorted(known))}")
+
+
 def parse_incident(text: str, path: str | Path = "<string>") -> Incident:
     where = str(path)
     try:
@@ -124,10 +177,7 @@ def parse_incident(text: str, path: str | Path = "<string>") -> Incident:
     top = _mapping(root)
     for key, (knode, _) in top.items():
         if key not in TOP_KEYS:
-            close = difflib.get_close_matches(key, TOP_KEYS, n=1)
-            raise err(knode, f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)"
-                                                       if close else "")
-                      + f"; keys: {', '.join(sorted(TOP_KEYS))}")
+            raise err(knode, _unknown_key(key, TOP_KEYS, ""))
     for key in ("name", "source", "timeline", "expect"):
         if key not in top:
             raise err(root, f"missing required key {key!r}")
@@ -135,25 +185,25 @@ def parse_incident(text: str, path: str | Path = "<string>") -> Incident:
     def scalar(key: str, default: Any = None) -> Any:
         if key not in top:
             return default
-        return yaml.safe_load(yaml.serialize(top[key][1]))
+        return _value(top[key][1])
+
+    for key in ("name", "source"):
+        if not isinstance(scalar(key), str) or not scalar(key).strip():
+            raise err(top[key][1], f"{key} must be a non-empty string")
+    name, source = scalar("name").strip(), scalar("source").strip()
 
     tl_node = top["timeline"][1]
     if not isinstance(tl_node, yaml.SequenceNode) or not tl_node.value:
         raise err(tl_node, "timeline must be a list of steps (- at: 5s  fault: ...)")
     steps = [_step(i, n, err) for i, n in enumerate(tl_node.value, start=1)]
 
-    expect_raw = scalar("expect")
-    expect = expect_raw if isinstance(expect_raw, list) else [expect_raw]
-    for e in expect:
-        if e not in EXPECT:
-            raise err(top["expect"][1], f"unknown expectation {e!r}; one of: "
-                      f"{', '.join(EXPECT)}")
+    expectations = _expectations(top["expect"][1], steps, err, where, name)
     workload = scalar("workload", {}) or {}
     if not isinstance(workload, dict) or set(workload) - {"rate", "mode"}:
         raise err(top["workload"][1], "workload takes rate (writes/s) and mode "
                   "(insert | next-number)")
     rate = workload.get("rate", 20)
-    if not isinstance(rate, int | float) or rate <= 0:
+    if not isinstance(rate, int | float) or isinstance(rate, bool) or rate <= 0:
         raise err(top["workload"][1], f"workload rate must be > 0, got {rate!r}")
     mode = workload.get("mode", "insert")
     if mode not in ("insert", "next-number"):
@@ -171,19 +221,151 @@ def parse_incident(text: str, path: str | Path = "<string>") -> Incident:
     overrides = scalar("overrides", {}) or {}
     if not isinstance(overrides, dict):
         raise err(top["overrides"][1], "overrides must be a mapping of topology keys")
-    for key in ("name", "source"):
-        if not isinstance(scalar(key), str) or not scalar(key).strip():
-            raise err(top[key][1], f"{key} must be a non-empty string")
+    description = scalar("description", "") or ""
+    if not isinstance(description, str):
+        raise err(top["description"][1], "description must be text")
+    reconstruction = ""
+    if "reconstruction" in top:
+        reconstruction = scalar("reconstruction")
+        if not isinstance(reconstruction, str) or not reconstruction.strip():
+            raise err(top["reconstruction"][1], "reconstruction must be text: how the lab "
+                      "reproduces the report and where it differs")
+    report = _source_report(top["source_reports"], source, err) \
+        if "source_reports" in top else None
+    evidence = _evidence(top["evidence"][1], err) if "evidence" in top else []
     return Incident(
-        name=scalar("name"), source=scalar("source"), description=scalar("description", ""),
+        name=name, source=source, description=description,
         bundle=str(scalar("bundle", "seed")), overrides=overrides, rate=float(rate), mode=mode,
-        duration=duration, steps=steps, expect=expect,
+        duration=duration, steps=steps,
+        expect=[WORD_FOR[e.invariant] for e in expectations] or ["all_invariants"],
         path=Path(path) if path != "<string>" else None,
+        source_reports=report, reconstruction=reconstruction.strip(), evidence=evidence,
+        expectations=expectations,
     )
 
 
 def _mapping(node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
     return {k.value: (k, v) for k, v in node.value}
+
+
+def _value(node: yaml.Node) -> Any:
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def _text(node: yaml.Node, what: str, err) -> str:
+    value = _value(node)
+    if not isinstance(value, str) or not value.strip():
+        raise err(node, f"{what} must be non-empty text")
+    return " ".join(value.split())
+
+
+def _source_report(nodes: tuple[yaml.Node, yaml.Node], source: str, err) -> SourceReport:
+    knode, node = nodes
+    if not isinstance(node, yaml.MappingNode):
+        raise err(node, "source_reports is a mapping: symptom: (required), versions:, "
+                  "config:, explanation:, kind:, url:, related:")
+    m = _mapping(node)
+    for key, (k, _) in m.items():
+        if key not in REPORT_KEYS:
+            raise err(k, _unknown_key(key, REPORT_KEYS, " in source_reports"))
+    if "symptom" not in m:
+        raise err(knode, "source_reports needs symptom: (what the source says happened)")
+    fields = {key: _text(v, f"source_reports.{key}", err) for key, (_, v) in m.items()
+              if key != "related"}
+    related: list[str] = []
+    if "related" in m:
+        rnode = m["related"][1]
+        if not isinstance(rnode, yaml.SequenceNode) or not rnode.value:
+            raise err(rnode, "source_reports.related is a list of links")
+        related = [_text(n, "each related link", err) for n in rnode.value]
+    fields.setdefault("url", source)
+    return SourceReport(related=related, **fields)
+
+
+def _evidence(node: yaml.Node, err) -> list[str]:
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        raise err(node, "evidence is a list of short notes of what to look for in the timeline")
+    return [_text(n, "each evidence note", err) for n in node.value]
+
+
+def _expectations(node: yaml.Node, steps: list[Step], err, where: str, name: str) -> \
+        list[Expectation]:
+    items = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    if not items:
+        raise err(node, "expect is empty: write all_invariants for a run that must hold")
+    out: list[Expectation] = []
+    words: list[str] = []
+    for item in items:
+        at = f"{where}:{item.start_mark.line + 1}"
+        if isinstance(item, yaml.MappingNode):
+            out.append(_precise(item, steps, err, at, name))
+            continue
+        word = _value(item)
+        if not isinstance(word, str) or word not in EXPECT:
+            close = difflib.get_close_matches(str(word), [*EXPECT, *INVARIANTS], n=1)
+            raise err(item, f"unknown expectation {word!r}"
+                      + (f" (did you mean {close[0]!r}?)" if close else "")
+                      + f"; one of: {', '.join(EXPECT)}, or a mapping "
+                      "{invariant: ..., when: ..., fault: ...}")
+        words.append(word)
+        out += [Expectation(inv, reason=f"{name} (expect: {word})", where=at)
+                for inv in sorted(EXPECT[word])]
+    if "all_invariants" in words and len(items) > 1:
+        raise err(node, "all_invariants means no violation: it cannot be combined with others")
+    return out
+
+
+def _precise(node: yaml.MappingNode, steps: list[Step], err, at: str, name: str) -> Expectation:
+    m = _mapping(node)
+    for key, (k, _) in m.items():
+        if key not in EXPECTATION_KEYS:
+            raise err(k, _unknown_key(key, EXPECTATION_KEYS, " in an expectation"))
+    if "invariant" not in m:
+        raise err(node, f"an expectation needs invariant: (one of {', '.join(INVARIANTS)})")
+    vals = {key: _value(v) for key, (_, v) in m.items()}
+    inv = vals["invariant"]
+    if inv not in INVARIANTS:
+        close = difflib.get_close_matches(str(inv), [*INVARIANTS, *WORD_FOR.values()], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        if close and close[0] in EXPECT:
+            hint = f" ({close[0]!r} is an old word; its invariant is " \
+                   f"{sorted(EXPECT[close[0]])[0]!r})"
+        raise err(m["invariant"][1], f"unknown invariant {inv!r}{hint}; one of: "
+                  f"{', '.join(INVARIANTS)}")
+    when = vals.get("when", "during")
+    if when not in WHEN:
+        close = difflib.get_close_matches(str(when), WHEN, n=1)
+        raise err(m["when"][1], f"when {when!r}" + (f" (did you mean {close[0]!r}?)" if close
+                                                      else "") + f"; one of: {', '.join(WHEN)}")
+    fault = None
+    if "fault" in m:
+        try:
+            fault = canonical_fault(str(vals["fault"]))
+        except ValueError as exc:
+            raise err(m["fault"][1], str(exc)) from exc
+        if fault not in {s.fault for s in steps}:
+            raise err(m["fault"][1], f"fault {fault!r} is not in the timeline "
+                      f"({', '.join(sorted({s.fault for s in steps}))}): the expectation "
+                      "could never apply")
+    target = None
+    if "target" in m:
+        target = str(vals["target"])
+        # owner/standby match only steps written so; a node name also matches those (the
+        # fault event lists the nodes it hit), but not a step written for another node
+        roles = ("owner", "standby")
+        if not any(s.target == target or (target not in roles and s.target in roles)
+                   for s in steps if fault is None or s.fault == fault):
+            raise err(m["target"][1], f"no {fault or 'step'} in the timeline has target "
+                      f"{target!r}: the expectation could never apply")
+    if when == "after-heal" and not any(s.duration for s in steps
+                                        if fault is None or s.fault == fault):
+        raise err(m.get("when", (node, node))[1], f"when: after-heal needs "
+                  f"{fault or 'a fault'} to heal before the end: give its step a for:")
+    reason = vals.get("reason", name)
+    if not isinstance(reason, str) or not reason.strip():
+        raise err(m["reason"][1], "reason must be text")
+    return Expectation(inv, fault=fault, target=target, when=when,
+                       reason=" ".join(reason.split()), where=at)
 
 
 def _step(i: int, node: yaml.Node, err) -> Step:
@@ -197,7 +379,7 @@ def _step(i: int, node: yaml.Node, err) -> Step:
         raise err(node, f"step {i}: needs at: and fault:")
 
     def val(key: str) -> Any:
-        return yaml.safe_load(yaml.serialize(m[key][1]))
+        return _value(m[key][1])
 
     try:
         at = parse_duration(val("at"))
@@ -230,23 +412,5 @@ def _step(i: int, node: yaml.Node, err) -> Step:
 
 
 def expected_violations(incident: Incident) -> set[str]:
-    return set().union(*(EXPECT[e] for e in incident.expect))
-
-
-def judge(expect: list[str], verdicts: list[Verdict]) -> tuple[bool, list[str]]:
-    """Did the run show what the incident expects? Returns (as expected, reasons)."""
-    by = {v.invariant: v for v in verdicts}
-    reasons: list[str] = []
-    wanted = set().union(*(EXPECT[e] for e in expect))
-    for inv, v in by.items():
-        if v.valid is None:
-            reasons.append(f"{inv} is unknown: {v.summary}")
-        elif inv in wanted and v.valid:
-            reasons.append(f"expected a {inv} violation, but it held: {v.summary}")
-        elif inv not in wanted and not v.valid:
-            reasons.append(f"{inv} violated unexpectedly: {v.summary}")
-    for inv in wanted - set(by):
-        reasons.append(f"no verdict for {inv}")
-    if "migration" in expect and not (by.get("migration") and by["migration"].valid):
-        reasons.append("expected the VIP to move, it did not")
-    return (not reasons, reasons)
+    """The invariants the incident declares violated (whatever the when)."""
+    return {e.invariant for e in incident.expectations}

@@ -7,6 +7,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness import report, timeline
 from harness.cluster import Cluster
@@ -27,6 +28,7 @@ class Replay:
     reasons: list[str]
     result: Result
     report: Path
+    incident: Any = None
 
 
 def slug(text: str) -> str:
@@ -60,12 +62,22 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
                               run_dir / safe_name(f"{bundle.name}-{scenario.name}"))
     j = result.judgement
     html = report.write_all(run_dir)["html"]
-    return Replay(j.ok, j.reasons, result, html)
+    return Replay(j.ok, j.reasons, result, html, inc)
 
 
 def describe(rep: Replay) -> str:
-    r = rep.result
-    lines = [timeline.render(r.events), ""]
+    r, inc = rep.result, rep.incident
+    lines = []
+    if inc is not None:
+        lines.append(f"{inc.name}\nsource: {inc.source}")
+        reports = getattr(inc, "source_reports", None) or {}
+        if reports.get("symptom"):
+            lines.append(f"the source reports: {' '.join(str(reports['symptom']).split())}")
+        if getattr(inc, "reconstruction", None):
+            lines.append(f"our reconstruction: {' '.join(inc.reconstruction.split())}")
+        lines.append("")
+    lines += ["timeline (the incident file's clock; 0 = its timeline start):",
+              timeline.render(r.events), ""]
     for v in r.verdicts:
         lines.append(f"  {v.invariant:13} {v.status:8} {v.summary}")
     status = r.judgement.status
@@ -73,5 +85,7 @@ def describe(rep: Replay) -> str:
                "skipped": "skipped"}.get(status, f"NOT as expected ({status})")
     lines.append(f"\noutcome: {verdict}")
     lines += [f"  - {why}" for why in r.judgement.reasons]
+    for note in getattr(inc, "evidence", None) or []:
+        lines.append(f"  look for: {note}")
     lines.append(f"report: {rep.report}")
     return "\n".join(lines)
