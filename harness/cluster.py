@@ -90,6 +90,7 @@ class Cluster:
         #: itself when healed; ``reset()`` heals whatever is left
         self.active_faults: list[Any] = []
         self.bringup: History | None = None
+        self.network_ready = False
 
     # --- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> Cluster:
@@ -134,7 +135,7 @@ class Cluster:
         bring-up history. Cleans up on any failure."""
         from harness.observe import start_observers, stop_observers
         try:
-            self.network.up()
+            self.make_network()
             started = time.monotonic()
             self._create_nodes()
             self._parallel(lambda n: n.start())
@@ -166,6 +167,13 @@ class Cluster:
         except BaseException:
             self.down()
             raise
+
+    def make_network(self) -> None:
+        """The lab network and its host link (call it inside ``network.subnet_lease`` so no
+        other session takes the subnet meanwhile); ``up()`` calls it when not done yet."""
+        if not self.network_ready:
+            self.network.up()
+            self.network_ready = True
 
     def down(self) -> None:
         """Remove this run's containers, network and host link. Safe to repeat."""

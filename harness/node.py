@@ -7,6 +7,7 @@ costs microseconds and works while the container is ``docker pause``d.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,24 @@ class Node:
             if not pid2 or pid2 == pid:
                 raise
             return Path(f"/proc/{pid2}/root{path}").read_bytes()
+
+    def read_from(self, path: str, offset: int) -> tuple[bytes, int]:
+        """(bytes from ``offset`` to the end, file size) of a node file via /proc/<pid>/root;
+        when the file shrank (replaced), reads it from the start. Raises OSError like
+        ``read_file``."""
+        for attempt in (0, 1):
+            pid = self.pid(refresh=attempt == 1)
+            try:
+                with open(f"/proc/{pid}/root{path}", "rb") as fh:
+                    size = os.fstat(fh.fileno()).st_size
+                    if size < offset:
+                        offset = 0
+                    fh.seek(offset)
+                    return fh.read(), offset
+            except (OSError, ValueError):
+                if attempt or not self.pid(refresh=True) or self.pid() == pid:
+                    raise
+        raise OSError(path)
 
     def holds_vip(self) -> tuple[bool | None, str]:
         """Whether the node's kernel has the VIP as a local address, and how that is known.

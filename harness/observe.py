@@ -183,22 +183,19 @@ class KeepalivedLog(Observer):
         for n in self.nodes:
             ok = True
             for path in KEEPALIVED_LOGS:
+                key = (n.name, path)
                 try:
-                    data = n.read_file(path)
+                    data, start = n.read_from(path, self._offsets.get(key, 0))
                 except FileNotFoundError:  # no log yet, or the node is down: nothing to read
                     continue
-                except OSError as exc:
+                except (OSError, ValueError) as exc:
                     self.error(n.name, exc)
                     ok = False
                     continue
-                key = (n.name, path)
-                off = self._offsets.get(key, 0)
-                if len(data) < off:
-                    off = 0  # the file was replaced (node rebuilt)
-                chunk, sep, _ = data[off:].rpartition(b"\n")
+                chunk, sep, _ = data.rpartition(b"\n")
                 if not sep:
                     continue
-                self._offsets[key] = off + len(chunk) + 1
+                self._offsets[key] = start + len(chunk) + 1
                 for line in chunk.decode(errors="replace").splitlines():
                     self._record(n.name, line, path.endswith("_vrrp.log"))
             if ok:

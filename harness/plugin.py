@@ -64,6 +64,8 @@ def pytest_configure(config: pytest.Config) -> None:
         subnet=config.getoption("--vipchaos-subnet"),
         faults=[f for f in faults.split(",") if f] if faults else None,
     )
+    if hasattr(config, "workerinput") and "vipchaos_run_dir" in config.workerinput:
+        s.run_dir = Path(config.workerinput["vipchaos_run_dir"])
     config.stash[SETTINGS] = s
     _setup_logging()
     if not hasattr(config, "workerinput"):  # the controller (or a plain session)
@@ -82,6 +84,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     old = getattr(config, "_vipchaos_old_sigterm", None)
     if old is not None:
         signal.signal(signal.SIGTERM, old)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """xdist controller: every worker writes into the controller's run directory."""
+    node.workerinput["vipchaos_run_dir"] = str(node.config.stash[SETTINGS].run_dir)
 
 
 def _setup_logging() -> None:
@@ -150,49 +158,104 @@ def node_image(docker_engine, vipchaos_settings) -> str:
     return ref
 
 
-@pytest.fixture(scope="session")
-def bundle(bundle_name, vipchaos_settings):
-    from harness.config import load_bundle, relocate
-    b = load_bundle(bundle_name)
-    return relocate(b, vipchaos_settings.subnet) if vipchaos_settings.subnet else b
+class PairPool:
+    """The pairs of one pytest process (a session, or one xdist worker): one per bundle, each
+    brought up on first use on a lab subnet of its own and kept until the session ends.
+
+    Tests of different bundles may interleave on a worker (xdist deals them out in any
+    order); a pool keeps every bundle's pair alive instead of tearing one down whenever the
+    bundle changes, as a parametrized session fixture would."""
+
+    def __init__(self, engine, image: str, settings: Settings) -> None:
+        self.engine, self.image, self.settings = engine, image, settings
+        self.bundles: dict[str, Any] = {}
+        self.pairs: dict[str, Any] = {}
+
+    def bundle(self, name: str):
+        if name not in self.bundles:
+            from harness.config import load_bundle
+            from harness.scenario import safe_name
+            from harness.validate import validate_or_raise
+            b = load_bundle(name)
+            rep = validate_or_raise(b, self.engine, self.image, say=log.warning)
+            self.settings.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.settings.run_dir / f"validation-{safe_name(b.name)}.json").write_text(
+                json.dumps({"bundle": str(b.path), "warnings": [str(w) for w in rep.warnings]},
+                           indent=1))
+            self.bundles[name] = b
+        return self.bundles[name]
+
+    def pair(self, name: str):
+        if name not in self.pairs:
+            self.pairs[name] = self._bring_up(self.bundle(name))
+        return self.pairs[name]
+
+    def _bring_up(self, bundle):
+        from harness.cluster import Cluster
+        from harness.config import relocate
+        from harness.network import subnet_lease
+        from harness.scenario import result_of, safe_name, save
+        with subnet_lease(self.engine, self.settings.subnet or str(bundle.topology.subnet)) \
+                as subnet:
+            if subnet != str(bundle.topology.subnet):
+                bundle = relocate(bundle, subnet)
+            cluster = Cluster(self.engine, bundle, self.image)
+            try:
+                cluster.make_network()
+            except BaseException:
+                cluster.down()
+                raise
+        log.info("%s: bringing the pair up on %s", bundle.name, subnet)
+        cluster.up()
+        out = self.settings.run_dir / f"{safe_name(bundle.name)}-bring-up"
+        cluster.bringup_result = result_of(cluster.bringup.events(), out)
+        save(cluster.bringup_result, cluster.bringup, out)
+        cluster.fresh = True
+        try:
+            cluster.ensure_intended()
+        except Exception as exc:
+            cluster.setup_error = (f"the pair could not be put in its intended state after "
+                                   f"bring-up ({exc}); the bring-up verdict says: "
+                                   + "; ".join(cluster.bringup_result.judgement.reasons))
+        return cluster
+
+    def close(self) -> None:
+        for cluster in self.pairs.values():
+            if self.settings.keep:
+                log.info("keeping run %s (`vipchaos clean --all` removes it)", cluster.run_id)
+            else:
+                cluster.down()
+        self.pairs.clear()
 
 
 @pytest.fixture(scope="session")
-def validated_bundle(docker_engine, node_image, bundle, vipchaos_settings):
-    """The bundle, validated before any pair starts; warnings are kept in the run dir."""
-    from harness.scenario import safe_name
-    from harness.validate import validate_or_raise
-    rep = validate_or_raise(bundle, docker_engine, node_image, say=log.warning)
-    vipchaos_settings.run_dir.mkdir(parents=True, exist_ok=True)
-    (vipchaos_settings.run_dir / f"validation-{safe_name(bundle.name)}.json").write_text(
-        json.dumps({"bundle": str(bundle.path), "warnings": [str(w) for w in rep.warnings]},
-                   indent=1))
+def pair_pool(docker_engine, node_image, vipchaos_settings):
+    from harness import ownership
+    removed = ownership.reap_dead(docker_engine)
+    if removed:
+        log.info("removed what dead runs left: %s", ", ".join(removed))
+    pool = PairPool(docker_engine, node_image, vipchaos_settings)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def bundle(bundle_name, pair_pool):
+    """The bundle under test, loaded and validated once per session (warnings kept in the run
+    dir), placed on the lab subnet its pair got."""
+    return pair_pool.pair(bundle_name).bundle
+
+
+@pytest.fixture
+def validated_bundle(bundle):
     return bundle
 
 
-@pytest.fixture(scope="session")
-def pair(docker_engine, node_image, validated_bundle, vipchaos_settings):
-    """The pair for one bundle, brought up once (its bring-up recorded and judged by the
-    ``bring-up`` test) and reused by every test of that bundle."""
-    from harness.cluster import Cluster
-    from harness.scenario import result_of, safe_name, save
-    cluster = Cluster(docker_engine, validated_bundle, node_image)
-    cluster.up()
-    out = vipchaos_settings.run_dir / f"{safe_name(validated_bundle.name)}-bring-up"
-    cluster.bringup_result = result_of(cluster.bringup.events(), out)
-    save(cluster.bringup_result, cluster.bringup, out)
-    cluster.fresh = True
-    try:
-        cluster.ensure_intended()
-    except Exception as exc:
-        cluster.setup_error = (f"the pair could not be put in its intended state after "
-                               f"bring-up ({exc}); the bring-up verdict says: "
-                               + "; ".join(cluster.bringup_result.judgement.reasons))
-    yield cluster
-    if vipchaos_settings.keep:
-        log.info("keeping run %s (`vipchaos clean --all` removes it)", cluster.run_id)
-    else:
-        cluster.down()
+@pytest.fixture
+def pair(bundle_name, pair_pool):
+    """The pair for one bundle, brought up once per session (its bring-up recorded and judged
+    by the ``bring-up`` test) and reused by every test of that bundle."""
+    return pair_pool.pair(bundle_name)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from harness.engine import Engine
 from harness.images import ensure_node
 from harness.incident import load_incident
 from harness.judge import Expectation
+from harness.network import subnet_lease
 from harness.scenario import Result, Scenario, Step, run_scenario, safe_name
 from harness.validate import validate_or_raise
 
@@ -44,8 +45,6 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
     judge the verdicts against its ``expect``, write the report, tear the pair down."""
     inc = load_incident(path)
     bundle = load_bundle(inc.bundle_ref(), inc.overrides)
-    if subnet:
-        bundle = relocate(bundle, subnet)
     engine = Engine()
     image, _ = ensure_node(engine, log=log.info)
     validate_or_raise(bundle, engine, image, say=log.warning)
@@ -56,7 +55,16 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
         expectations=incident_expectations(inc),
     )
     log.info("replaying %r on bundle %s (source: %s)", inc.name, bundle.name, inc.source)
-    with Cluster(engine, bundle, image) as cluster:
+    with subnet_lease(engine, subnet or str(bundle.topology.subnet)) as lab:
+        if lab != str(bundle.topology.subnet):
+            bundle = relocate(bundle, lab)
+        cluster = Cluster(engine, bundle, image)
+        try:
+            cluster.make_network()
+        except BaseException:
+            cluster.down()
+            raise
+    with cluster:
         cluster.ensure_intended()
         result = run_scenario(cluster, scenario,
                               run_dir / safe_name(f"{bundle.name}-{scenario.name}"))
