@@ -191,33 +191,10 @@ class PairPool:
         return self.pairs[name]
 
     def _bring_up(self, bundle):
-        from harness.cluster import Cluster
-        from harness.config import relocate
-        from harness.network import subnet_lease
-        from harness.scenario import result_of, safe_name, save
-        with subnet_lease(self.engine, self.settings.subnet or str(bundle.topology.subnet)) \
-                as subnet:
-            if subnet != str(bundle.topology.subnet):
-                bundle = relocate(bundle, subnet)
-            cluster = Cluster(self.engine, bundle, self.image)
-            try:
-                cluster.make_network()
-            except BaseException:
-                cluster.down()
-                raise
-        log.info("%s: bringing the pair up on %s", bundle.name, subnet)
-        cluster.up()
-        out = self.settings.run_dir / f"{safe_name(bundle.name)}-bring-up"
-        cluster.bringup_result = result_of(cluster.bringup.events(), out)
-        save(cluster.bringup_result, cluster.bringup, out)
-        cluster.fresh = True
-        try:
-            cluster.ensure_intended()
-        except Exception as exc:
-            cluster.setup_error = (f"the pair could not be put in its intended state after "
-                                   f"bring-up ({exc}); the bring-up verdict says: "
-                                   + "; ".join(cluster.bringup_result.judgement.reasons))
-        return cluster
+        from harness.pair import bring_up
+        from harness.scenario import safe_name
+        return bring_up(self.engine, self.image, bundle, subnet=self.settings.subnet,
+                        out_dir=self.settings.run_dir / f"{safe_name(bundle.name)}-bring-up")
 
     def close(self) -> None:
         for cluster in self.pairs.values():
@@ -262,7 +239,7 @@ def pair(bundle_name, pair_pool):
 def cluster(pair):
     """The pair, reset (faults healed, replication running, the intended node owning the VIP)
     before the test."""
-    if getattr(pair, "setup_error", None):
+    if pair.setup_error:
         pytest.fail(pair.setup_error, pytrace=False)
     if not getattr(pair, "fresh", False):
         pair.reset()
@@ -295,21 +272,13 @@ def chaos(cluster, vipchaos_settings, request):
     judged against the bundle's accepted risks; history and result saved under the run dir.
     Returns the ``Result``; pass it to ``harness.expect.assert_outcome``.
     """
-    from harness.faults import fault_class
-    from harness.scenario import Scenario, Step, run_scenario, safe_name
+    from harness.pair import run_fault
+    from harness.scenario import safe_name
 
     def run(fault: str, target: str = "owner", hold: float | None = None, **params):
-        cls = fault_class(fault)
-        if hold is None:
-            hold = cluster.bundle.migration_bound_s() + 1 if cls.removes_service else 8.0
-        scenario = Scenario(
-            name=f"{fault}-{target}",
-            steps=[Step(0, fault, target, hold, params, heal_once_moved=cls.removes_service)],
-            expectations=list(getattr(cluster.bundle, "risks", [])),
-        )
-        out = vipchaos_settings.run_dir / safe_name(f"{cluster.bundle.name}-{scenario.name}")
+        out = vipchaos_settings.run_dir / safe_name(f"{cluster.bundle.name}-{fault}-{target}")
         request.node.stash[RESULT_DIR] = str(out)
-        return run_scenario(cluster, scenario, out)
+        return run_fault(cluster, fault, target, hold=hold, out_dir=out, **params)
 
     return run
 

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from harness import report, timeline
-from harness.cluster import Cluster
-from harness.config import load_bundle, relocate
+from harness.config import load_bundle
 from harness.engine import Engine
+from harness.errors import HarnessError
 from harness.images import ensure_node
 from harness.incident import load_incident
 from harness.judge import Expectation
-from harness.network import subnet_lease
+from harness.pair import bring_up
 from harness.scenario import Result, Scenario, Step, run_scenario, safe_name
 from harness.validate import validate_or_raise
 
@@ -55,17 +55,10 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
         expectations=incident_expectations(inc),
     )
     log.info("replaying %r on bundle %s (source: %s)", inc.name, bundle.name, inc.source)
-    with subnet_lease(engine, subnet or str(bundle.topology.subnet)) as lab:
-        if lab != str(bundle.topology.subnet):
-            bundle = relocate(bundle, lab)
-        cluster = Cluster(engine, bundle, image)
-        try:
-            cluster.make_network()
-        except BaseException:
-            cluster.down()
-            raise
+    cluster = bring_up(engine, image, bundle, subnet=subnet)
     with cluster:
-        cluster.ensure_intended()
+        if cluster.setup_error:
+            raise HarnessError(cluster.setup_error)
         result = run_scenario(cluster, scenario,
                               run_dir / safe_name(f"{bundle.name}-{scenario.name}"))
     j = result.judgement

@@ -1,0 +1,150 @@
+"""The public API for people who write their own tests, testcontainers-style::
+
+    from harness.pair import DualMasterPair
+
+    with DualMasterPair("hardened") as pair:          # a bundle name or directory
+        print(pair.vip, pair.bringup.outcome)          # the bring-up, judged
+        result = pair.chaos("kill-mysqld")             # one fault, judged like the suites do
+        assert result.judgement.ok, result.judgement.reasons
+        with pair.fault("block-vrrp", target="standby"):   # or drive a fault yourself
+            conn = pair.connect()
+
+Everything it creates is labelled with its owner and removed on exit (also when ``__enter__``
+fails half-way); a process killed with SIGKILL leaves resources the next session reaps.
+The pytest plugin's pair pool, ``vipchaos up`` and incident replay use the same ``bring_up``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from harness.cluster import Cluster
+from harness.config import Bundle, load_bundle, relocate
+from harness.engine import Engine
+from harness.faults import Fault, fault_class, make_fault
+from harness.images import ensure_node
+from harness.network import subnet_lease
+from harness.scenario import (
+    Result,
+    Scenario,
+    Step,
+    resolve_target,
+    result_of,
+    run_scenario,
+    safe_name,
+    save,
+)
+from harness.validate import validate_or_raise
+
+log = logging.getLogger("vipchaos")
+
+
+def bring_up(engine: Engine, image: str, bundle: Bundle, *, subnet: str | None = None,
+             out_dir: Path | None = None) -> Cluster:
+    """A pair for ``bundle`` on a free lab subnet (the preferred one when free), booted,
+    its bring-up judged (``cluster.bringup_result``, saved under ``out_dir``), then put in
+    the intended state. If that last step fails, ``cluster.setup_error`` says why (with the
+    bring-up verdict); the pair stays up for what can still be tested."""
+    with subnet_lease(engine, subnet or str(bundle.topology.subnet)) as lab:
+        if lab != str(bundle.topology.subnet):
+            bundle = relocate(bundle, lab)
+        cluster = Cluster(engine, bundle, image)
+        try:
+            cluster.make_network()
+        except BaseException:
+            cluster.down()
+            raise
+    log.info("%s: bringing the pair up on %s", bundle.name, lab)
+    cluster.up()
+    cluster.bringup_result = result_of(cluster.bringup.events(), out_dir)
+    if out_dir is not None:
+        save(cluster.bringup_result, cluster.bringup, out_dir)
+    cluster.setup_error = None
+    try:
+        cluster.ensure_intended()
+    except Exception as exc:
+        cluster.setup_error = (f"the pair could not be put in its intended state after "
+                               f"bring-up ({exc}); the bring-up verdict says: "
+                               + "; ".join(cluster.bringup_result.judgement.reasons))
+    return cluster
+
+
+def run_fault(cluster: Cluster, fault: str, target: str = "owner", *, hold: float | None = None,
+              out_dir: Path | None = None, **params: Any) -> Result:
+    """One fault as the suites run it: workload on, fault injected and verified, held long
+    enough for a failover under the bundle's timing (healed 2 s after the migration
+    completed), healed, converged, checked, judged against the bundle's accepted risks."""
+    cls = fault_class(fault)
+    if hold is None:
+        hold = cluster.bundle.migration_bound_s() + 1 if cls.removes_service else 8.0
+    scenario = Scenario(
+        name=f"{fault}-{target}",
+        steps=[Step(0, fault, target, hold, params, heal_once_moved=cls.removes_service)],
+        expectations=list(getattr(cluster.bundle, "risks", [])),
+    )
+    return run_scenario(cluster, scenario, out_dir)
+
+
+class DualMasterPair:
+    """A GTID dual-master pair behind a keepalived VIP, as a context manager."""
+
+    def __init__(self, bundle: str | Path | Bundle = "seed", *, subnet: str | None = None,
+                 engine: Engine | None = None, run_dir: Path | None = None,
+                 validate: bool = True) -> None:
+        self._bundle_ref, self._subnet, self._engine = bundle, subnet, engine
+        self._run_dir, self._validate = run_dir, validate
+        self.cluster: Cluster | None = None
+
+    def __enter__(self) -> DualMasterPair:
+        engine = self._engine or Engine()
+        image, _ = ensure_node(engine, log=log.info)
+        bundle = self._bundle_ref if isinstance(self._bundle_ref, Bundle) \
+            else load_bundle(self._bundle_ref)
+        if self._validate:
+            validate_or_raise(bundle, engine, image, say=log.warning)
+        out = self._run_dir / f"{safe_name(bundle.name)}-bring-up" if self._run_dir else None
+        self.cluster = bring_up(engine, image, bundle, subnet=self._subnet, out_dir=out)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.cluster is not None:
+            self.cluster.down()
+            self.cluster = None
+
+    def _c(self) -> Cluster:
+        if self.cluster is None:
+            raise RuntimeError("use DualMasterPair as a context manager: `with ... as pair:`")
+        return self.cluster
+
+    @property
+    def vip(self) -> str:
+        return self._c().topology.vip
+
+    @property
+    def nodes(self) -> list:
+        return self._c().nodes
+
+    @property
+    def bringup(self) -> Result:
+        return self._c().bringup_result
+
+    def connect(self, timeout: float = 3):
+        """A PyMySQL connection through the VIP (to the ``vipchaos`` database)."""
+        return self._c().connect_vip(timeout=timeout)
+
+    def fault(self, name: str, target: str = "owner", **params: Any) -> Fault:
+        """An injected and verified fault; use it as a context manager to heal on exit."""
+        c = self._c()
+        f = make_fault(name, c, resolve_target(c, target), **params)
+        f.start()
+        return f
+
+    def chaos(self, fault: str, target: str = "owner", **params: Any) -> Result:
+        """Reset the pair, then run one fault exactly as the shipped suites do."""
+        c = self._c()
+        c.reset()
+        out = self._run_dir / safe_name(f"{c.bundle.name}-{fault}-{target}") \
+            if self._run_dir else None
+        return run_fault(c, fault, target, out_dir=out, **params)
