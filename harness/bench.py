@@ -1,57 +1,67 @@
-"""Benchmarks that can be re-run later: bring-up and reset times of the real pair."""
+"""Benchmarks that can be re-run later: bring-up and reset times of the real pair, and failover
+distributions (n, p50, p95, max) per fault and bundle."""
 
 from __future__ import annotations
 
+import logging
 import statistics
 import time
+from pathlib import Path
 
-from harness.cluster import Cluster
 from harness.config import load_bundle
 from harness.engine import Engine
 from harness.images import ensure_node
+from harness.pair import DualMasterPair, bring_up
+from harness.report import distributions, write_all
+from harness.report.summary import load_results
+
+log = logging.getLogger("vipchaos")
 
 
-def bench_bringup(bundle: str = "seed", runs: int = 5, log=print) -> dict[str, float]:
+def bench_bringup(bundle: str = "seed", runs: int = 5) -> dict[str, float]:
     """Bring the pair up ``runs`` times (warm images) and reset it ``runs`` times."""
     engine = Engine()
-    image, image_s = ensure_node(engine, log=log)
+    image, image_s = ensure_node(engine, log=log.info)
     b = load_bundle(bundle)
     bringups, resets = [], []
     for i in range(runs):
-        with Cluster(engine, b, image) as c:
+        c = bring_up(engine, image, b)
+        try:
             bringups.append(c.timings["bringup_s"])
-            log(f"bring-up {i + 1}/{runs}: {c.timings['bringup_s']:.2f} s "
-                f"(mysqld answering after {c.timings['mysqld_s']:.2f} s)")
+            log.info("bring-up %d/%d: %.2f s (mysqld answering after %.2f s)", i + 1, runs,
+                     c.timings["bringup_s"], c.timings["mysqld_s"])
             if i == runs - 1:
                 for j in range(runs):
                     t = time.monotonic()
                     c.reset()
                     resets.append(round(time.monotonic() - t, 2))
-                    log(f"reset {j + 1}/{runs}: {resets[-1]:.2f} s")
+                    log.info("reset %d/%d: %.2f s", j + 1, runs, resets[-1])
+        finally:
+            c.down()
     result = {
         "image_check_s": round(image_s, 2),
         "bringup_median_s": statistics.median(bringups), "bringup_max_s": max(bringups),
         "reset_median_s": statistics.median(resets), "reset_max_s": max(resets),
     }
-    log("  ".join(f"{k}={v}" for k, v in result.items()))
+    log.info("  ".join(f"{k}={v}" for k, v in result.items()))
     return result
 
 
+def bench_failover(bundles: list[str], fault: str, target: str, runs: int,
+                   run_dir: Path) -> str:
+    """``runs`` repetitions of one fault per bundle (a reset between runs); results land in
+    ``run_dir`` (its report shows the distributions). Returns the stats table."""
+    for name in bundles:
+        with DualMasterPair(name, run_dir=run_dir) as pair:
+            for i in range(runs):
+                r = pair.chaos(fault, target)
+                log.info("%s %s %d/%d: %s failover %s s", name, fault, i + 1, runs, r.outcome,
+                         r.to_dict()["failover_s"])
+    write_all(run_dir)
+    return failover_stats([run_dir])
+
+
 def failover_stats(run_dirs: list) -> str:
-    """Per bundle and test across runs: failover and dual-ownership median/max, outcomes."""
-    from harness.report.summary import load_results
-    rows: dict[tuple[str, str], list[dict]] = {}
-    for d in run_dirs:
-        for r in load_results(d):
-            rows.setdefault((r["bundle"], r["test"]), []).append(r)
-
-    def stat(values: list) -> str:
-        vals = [v for v in values if v is not None]
-        return f"{statistics.median(vals):6.2f} {max(vals):6.2f}" if vals else f"{'-':>6} {'-':>6}"
-
-    out = [f"{'bundle':9} {'test':32} {'runs':>4}  failover med/max  dual med/max  outcomes"]
-    for (bundle, test), rs in sorted(rows.items()):
-        outcomes = ",".join(sorted({r["outcome"] for r in rs}))
-        out.append(f"{bundle:9} {test[:32]:32} {len(rs):>4}  {stat([r['failover_s'] for r in rs])}"
-                   f"     {stat([r['dual_owner_s'] for r in rs])}  {outcomes}")
-    return "\n".join(out)
+    """n, p50, p95, max of failover, write gap and dual ownership per fault and bundle."""
+    results = [r for d in run_dirs for r in load_results(d)]
+    return distributions.stats_table(distributions.stats(results))

@@ -96,6 +96,7 @@ class DualMasterPair:
         self._bundle_ref, self._subnet, self._engine = bundle, subnet, engine
         self._run_dir, self._validate = run_dir, validate
         self.cluster: Cluster | None = None
+        self._runs = 0
 
     def __enter__(self) -> DualMasterPair:
         engine = self._engine or Engine()
@@ -145,6 +146,7 @@ class DualMasterPair:
         """Reset the pair, then run one fault exactly as the shipped suites do."""
         c = self._c()
         c.reset()
-        out = self._run_dir / safe_name(f"{c.bundle.name}-{fault}-{target}") \
+        self._runs += 1
+        out = self._run_dir / safe_name(f"{c.bundle.name}-{fault}-{target}-run{self._runs}") \
             if self._run_dir else None
         return run_fault(c, fault, target, out_dir=out, **params)

@@ -46,6 +46,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="lab subnet for the pairs (default: the bundle's; env VIPCHAOS_SUBNET)")
     g.addoption("--vipchaos-keep", action="store_true",
                 help="leave the pairs running at the end (debugging; env VIPCHAOS_KEEP=1)")
+    g.addoption("--vipchaos-repeat", type=int, default=1, metavar="N",
+                help="run every chaos test N times (failover distributions: n, p50, p95, max "
+                     "in the report)")
     g.addoption("--vipchaos-faults", default=None, metavar="F1,F2",
                 help="only these fault families (default: the bundle's `faults`, else all; "
                      "env VIPCHAOS_FAULTS)")
@@ -112,7 +115,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every test that uses the cluster runs once per bundle under test."""
+    """Every test that uses the cluster runs once per bundle under test (and N times with
+    --vipchaos-repeat)."""
+    repeat = metafunc.config.getoption("--vipchaos-repeat")
+    if "vipchaos_rep" in metafunc.fixturenames and repeat > 1:
+        metafunc.parametrize("vipchaos_rep", range(repeat), ids=[f"rep{i}" for i in range(repeat)])
     if "bundle_name" in metafunc.fixturenames:
         bundles = metafunc.config.stash[SETTINGS].bundles
         if not bundles:
@@ -264,7 +271,13 @@ def vip(cluster):
 
 
 @pytest.fixture
-def chaos(cluster, vipchaos_settings, request):
+def vipchaos_rep(request) -> int:
+    """Which repetition of a chaos test this is (0 unless --vipchaos-repeat N)."""
+    return getattr(request, "param", 0)
+
+
+@pytest.fixture
+def chaos(cluster, vipchaos_settings, request, vipchaos_rep):
     """Run one fault against the pair: ``chaos("kill-mysqld", target="owner")``.
 
     Workload on, fault injected and verified, held long enough for a failover under this
@@ -276,7 +289,9 @@ def chaos(cluster, vipchaos_settings, request):
     from harness.scenario import safe_name
 
     def run(fault: str, target: str = "owner", hold: float | None = None, **params):
-        out = vipchaos_settings.run_dir / safe_name(f"{cluster.bundle.name}-{fault}-{target}")
+        rep = f"-rep{vipchaos_rep}" if vipchaos_rep else ""
+        out = vipchaos_settings.run_dir / safe_name(
+            f"{cluster.bundle.name}-{fault}-{target}{rep}")
         request.node.stash[RESULT_DIR] = str(out)
         return run_fault(cluster, fault, target, hold=hold, out_dir=out, **params)
 

@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 from harness.history import load
+from harness.report import distributions
 from harness.report.summary import INVARIANTS, cell, gate, load_results
 
 STATE_COLOURS = {"MASTER": "#2e9e44", "BACKUP": "#b9c0c8", "FAULT": "#f08c00", "STOP": "#d6336c",
@@ -113,9 +114,11 @@ def render_html(run_dir: Path) -> Path:
                 for w in json.loads(f.read_text()).get("warnings", [])]
     env = jinja2.Environment(loader=jinja2.PackageLoader("harness", "report"),
                              autoescape=True)
+    rows = distributions.stats(results)
     html = env.get_template("page.html.j2").render(
         tests=tests, run=run_dir.name, gate=gate(results), warnings=warnings, invariants=INVARIANTS,
-        states=STATE_COLOURS, ops=OP_COLOURS)
+        states=STATE_COLOURS, ops=OP_COLOURS, dist_rows=rows,
+        dist_svg=distributions.strip_plot(rows), matrix=distributions.matrix(results))
     path = run_dir / "index.html"
     path.write_text(html)
     return path
