@@ -134,11 +134,15 @@ class Cluster:
         its accounts, replication wired, then keepalived), and record the bring-up. Returns the
         bring-up history. Cleans up on any failure."""
         from harness.observe import start_observers, stop_observers
+        from harness.progress import phase
+        name = f"{self.bundle.name}/bring-up"
         try:
             self.make_network()
             started = time.monotonic()
+            phase(name, "create containers")
             self._create_nodes()
             self._parallel(lambda n: n.start())
+            phase(name, "mysqld, accounts, replication")
             self._parallel(self.wait_mysqld)
             self.timings["mysqld_s"] = round(time.monotonic() - started, 2)
             self._parallel(self._apply_accounts)
@@ -149,6 +153,7 @@ class Cluster:
             observers = start_observers(history, self)
             try:
                 history.add("phase", name="bring-up")
+                phase(name, "keepalived")
                 self._parallel(self._release_keepalived)
                 deadline = time.monotonic() + self.bounds()["bringup_s"]
                 checks = tracked_checks(self.bundle)
@@ -163,6 +168,7 @@ class Cluster:
                 stop_observers(observers)
             self.bringup = history
             self.timings["bringup_s"] = round(time.monotonic() - started, 2)
+            phase(name, "done")
             return history
         except BaseException:
             self.down()

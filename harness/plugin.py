@@ -97,10 +97,10 @@ def pytest_configure_node(node) -> None:
 
 def _setup_logging() -> None:
     """Progress and warnings go to the real stderr (pytest captures the others)."""
+    from harness.progress import ProgressHandler
     if any(getattr(h, "_vipchaos", False) for h in log.handlers):
         return
-    h = logging.StreamHandler(sys.__stderr__)
-    h.setFormatter(logging.Formatter("  [vipchaos] %(message)s"))
+    h = ProgressHandler(sys.__stderr__)
     h._vipchaos = True  # type: ignore[attr-defined]
     log.addHandler(h)
     log.setLevel(logging.INFO)

@@ -27,6 +27,7 @@ from harness.faults import Fault, make_fault
 from harness.history import Event, History
 from harness.judge import Expectation, Judgement, judge
 from harness.observe import start_observers, stop_observers
+from harness.progress import phase
 from harness.workload import Writer
 
 log = logging.getLogger("vipchaos")
@@ -129,6 +130,7 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
     history = History()
     history.add("run", **cluster.run_header(scenario.name, scenario.expectations))
     name = f"{cluster.bundle.name}/{scenario.name}"
+    phase(name, "observe")
     observers: list = []
     writer: Writer | None = None
     try:
@@ -142,6 +144,7 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
                  cluster.topology.vip)
         skipped = _run_timeline(cluster, scenario, history)
         history.add("phase", name="heal")
+        phase(name, "heal")
         _heal_all(cluster, history)
         if not skipped:
             wait.until(lambda: len(cluster.vip_owners()) == 1, timeout=30, interval=0.2)
@@ -158,7 +161,7 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
     converged_after = None
     if not skipped:
         bound = convergence_bound_s(cluster)
-        log.info("%s: healed; waiting up to %.0f s for replication to converge", name, bound)
+        phase(name, f"converge (up to {bound:.0f} s)")
         deadline = time.monotonic() + bound
         # An SQL-thread error (e.g. 1062 duplicate key) never clears by itself: stop waiting.
         state = wait.until(lambda: "stuck" if _sql_error(cluster) else
@@ -167,11 +170,13 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
         if state == "running":
             converged_after = cluster.wait_converged(max(deadline - time.monotonic(), 1))
     history.add("phase", name="check")
+    phase(name, "check")
     history.add("final", **cluster.final_state(converged_after))
     stop_observers(observers)
     result = result_of(history.events(), out_dir)
     if out_dir:
         save(result, history, out_dir)
+    phase(name, "done")
     log.info("%s: %s %s", name, result.outcome,
              " ".join(f"{v.invariant}={v.status}" for v in result.verdicts))
     return result
@@ -215,7 +220,7 @@ def _start(cluster: Cluster, scenario: Scenario, index: int, step: Step,
     fault = make_fault(step.fault, cluster, target, **step.params)
     fault.step = index
     history.add("phase", name="inject")
-    log.info("%s/%s: inject %s (%s)", cluster.bundle.name, scenario.name, fault, step.target)
+    phase(f"{cluster.bundle.name}/{scenario.name}", f"fault {fault} ({step.target})")
     t_start = history.now()
     common = {"fault": fault.name, "step": index, "nodes": fault.nodes, "target": step.target,
               "owner_at_start": owners[0] if len(owners) == 1 else None,
