@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import checkers, wait
+from harness import checkers, conditions, wait
+from harness.actions import run_action
 from harness.checkers.observed import bounds, run_info
 from harness.checkers.verdict import Verdict
 from harness.cluster import Cluster
-from harness.errors import FaultUnsupported
+from harness.errors import ConfigError, FaultUnsupported
 from harness.faults import Fault, make_fault
 from harness.history import Event, History
 from harness.judge import Expectation, Judgement, judge
@@ -35,14 +36,26 @@ log = logging.getLogger("vipchaos")
 
 @dataclass
 class Step:
-    at: float
-    fault: str
-    target: str = "owner"  # owner | standby | a node name
-    duration: float | None = None  # None: healed at the end of the timeline
+    """One step of a sequence: a fault or an operator action, started when the previous step
+    has started, ``at`` seconds into the timeline have passed (if given), and condition
+    ``when`` holds (if given; see ``harness.conditions``)."""
+
+    at: float | None
+    fault: str | None
+    target: str = "owner"  # owner | standby | last-faulted | a node name
+    duration: float | None = None  # fault: heal after this long (None: at the end)
     params: dict[str, Any] = field(default_factory=dict)
     #: heal early, 2 s after the VIP moved off the target and a write succeeded on the new
     #: owner (the migration is then complete; holding longer only costs time)
     heal_once_moved: bool = False
+    action: str | None = None  # an operator action (harness.actions) instead of a fault
+    when: str | None = None  # start once this condition holds
+    heal_when: str | None = None  # fault: heal once this condition holds
+    timeout: float = 60.0  # give up waiting for ``when`` (recorded; the sequence stops there)
+
+    @property
+    def label(self) -> str:
+        return self.fault or self.action or "?"
 
 
 @dataclass
@@ -57,7 +70,7 @@ class Scenario:
     expectations: list[Expectation] = field(default_factory=list)
 
     def timeline_end(self) -> float:
-        ends = [s.at + (s.duration or 0) for s in self.steps]
+        ends = [(s.at or 0) + (s.duration or 0) for s in self.steps]
         return max([self.duration or 0, *ends])
 
 
@@ -183,39 +196,93 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
 
 
 def _run_timeline(cluster: Cluster, scenario: Scenario, history: History) -> str | None:
-    """Start and heal faults at their times; returns a skip reason, or None.
+    """Run the steps in order: each starts once the previous one has started, its ``at`` has
+    passed and its ``when`` condition holds; faults heal after their duration, once their
+    ``heal_when`` holds, or at the end. Returns a skip reason, or None.
 
-    The timeline ends when every step has started and every step with a duration has healed
-    (steps without one heal at the end), but not before ``scenario.duration``."""
+    The timeline ends when every step has started and every fault with a duration or a heal
+    condition has healed (others heal at the end), but not before ``scenario.duration``."""
     t0 = time.monotonic() + scenario.warmup
     history.add("phase", name="timeline", t=history.now() + scenario.warmup)
-    pending = sorted(enumerate(scenario.steps), key=lambda s: s[1].at)
-    timed: list[tuple[Step, Fault, list[float]]] = []  # step, fault, [heal at]
-    open_ended = any(s.duration is None for s in scenario.steps)
+    steps = list(enumerate(scenario.steps))
+    nodes = [n.name for n in cluster.nodes]
+    conds = {i: conditions.parse(s.when, nodes) for i, s in steps if s.when}
+    heal_conds = {i: conditions.parse(s.heal_when, nodes) for i, s in steps if s.heal_when}
+    timed: list[tuple[int, Step, Fault, list[float | None]]] = []  # heal at (None: condition)
+    waiting_since: float | None = None
+    last_target: list[str] = []
     while True:
         now = time.monotonic() - t0
-        while pending and pending[0][1].at <= now:
-            index, step = pending.pop(0)
-            fault, reason = _start(cluster, scenario, index, step, history)
-            if reason:
-                return reason
-            if step.duration is not None:
-                timed.append((step, fault, [step.at + step.duration]))
-        for step, fault, heal_at in timed:
-            if fault.active and step.heal_once_moved and heal_at[0] > now + 2 \
-                    and _moved_and_served(history.events(), fault):
+        events = history.events()
+        for i, step, fault, heal_at in timed:
+            if not fault.active:
+                continue
+            if heal_at[0] is not None and step.heal_once_moved and heal_at[0] > now + 2 \
+                    and _moved_and_served(events, fault):
                 heal_at[0] = now + 2.0  # migration complete: heal soon, keep writing
-            if fault.active and now >= heal_at[0]:
+            if i in heal_conds and heal_conds[i](events):
+                heal_at[0] = now
+            if heal_at[0] is not None and now >= heal_at[0]:
                 _heal(fault, history)
-        done = not pending and all(not f.active for _, f, _ in timed)
-        if done and now >= (scenario.timeline_end() if open_ended else scenario.duration or 0):
+        if steps:
+            i, step = steps[0]
+            waiting_since = now if waiting_since is None else waiting_since
+            if (step.at is None or now >= step.at) and (i not in conds or conds[i](events)):
+                steps.pop(0)
+                waiting_since = None
+                if not step.fault and not step.action:  # a barrier: wait for `when` only
+                    history.add("step", phase="reached", step=i, when=step.when)
+                    continue
+                if step.action:
+                    _act(cluster, scenario, i, step, history, last_target)
+                    continue
+                fault, reason = _start(cluster, scenario, i, step, history, last_target)
+                if reason:
+                    return reason
+                if step.duration is not None or i in heal_conds:
+                    heal = (step.at or now) + step.duration if step.duration is not None \
+                        else None
+                    timed.append((i, step, fault, [heal]))
+                continue
+            if now - waiting_since > step.timeout:
+                history.add("step", phase="timeout", step=i, label=step.label, when=step.when,
+                            detail=f"{step.when!r} did not hold within {step.timeout:g} s: "
+                                   "the rest of the sequence is not run")
+                log.warning("%s/%s: step %d (%s) waited %g s for %r; stopping the sequence",
+                            cluster.bundle.name, scenario.name, i, step.label, step.timeout,
+                            step.when)
+                steps.clear()
+        done = not steps and all(not f.active for _, s, f, h in timed)
+        end = scenario.timeline_end() if any(s.fault and s.duration is None
+                                             for s in scenario.steps) else scenario.duration
+        if done and now >= (end or 0):
             return None
         time.sleep(0.05)
 
 
-def _start(cluster: Cluster, scenario: Scenario, index: int, step: Step,
-           history: History) -> tuple[Fault, str | None]:
-    target = resolve_target(cluster, step.target)
+def _act(cluster: Cluster, scenario: Scenario, index: int, step: Step, history: History,
+         last_target: list[str]) -> None:
+    node = resolve_target(cluster, step.target, last_target)
+    phase(f"{cluster.bundle.name}/{scenario.name}", f"{step.action} on {node.name}")
+    t = history.now()
+    history.add("action", t=t, phase="start", action=step.action, node=node.name, step=index,
+                target=step.target)
+    try:
+        detail = run_action(step.action, cluster, node, **step.params)
+    except Exception as exc:
+        history.add("action", phase="failed", action=step.action, node=node.name, step=index,
+                    detail=str(exc)[:300])
+        log.warning("%s on %s failed: %s", step.action, node.name, exc)
+        return
+    history.add("action", phase="done", action=step.action, node=node.name, step=index,
+                detail=detail, started=t)
+
+
+def _start(cluster: Cluster, scenario: Scenario, index: int, step: Step, history: History,
+           last_target: list[str] | None = None) -> tuple[Fault, str | None]:
+    target = resolve_target(cluster, step.target, last_target)
+    if last_target is not None:
+        last_target[:] = [target.name]
     owners = cluster.vip_owners()
     fault = make_fault(step.fault, cluster, target, **step.params)
     fault.step = index
@@ -273,7 +340,13 @@ def _sql_error(cluster: Cluster) -> bool:
     return any(c["sql_error"] for n in cluster.nodes for c in cluster.channels(n))
 
 
-def resolve_target(cluster: Cluster, target: str):
+def resolve_target(cluster: Cluster, target: str, last_target: list[str] | None = None):
+    """owner / standby (from who holds the VIP now), last-faulted (the previous fault's
+    target), or a node name."""
+    if target == "last-faulted":
+        if not last_target:
+            raise ConfigError("target last-faulted: no fault has started yet")
+        return cluster.node(last_target[0])
     if target in ("owner", "standby"):
         owners = cluster.vip_owners()
         owner = cluster.node(owners[0]) if owners else cluster.nodes[0]

@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from harness.checkers.bringup import check_bringup
+from harness.checkers.flapping import check_flapping
 from harness.checkers.migration import check_migration
 from harness.checkers.observed import run_info
+from harness.checkers.redundancy import check_redundancy, restores
 from harness.checkers.replication import check_replication
+from harness.checkers.service import check_service
 from harness.checkers.single_owner import check_single_owner
 from harness.checkers.verdict import Verdict, combine, unknown
 from harness.checkers.writes import check_writes
@@ -23,17 +26,24 @@ FAULT_CHECKERS: dict[str, Callable[[list[Event]], Verdict]] = {
     "migration": check_migration,
     "replication": check_replication,
     "writes": check_writes,
+    "service": check_service,
+    "flapping": check_flapping,
 }
+SEQUENCE_CHECKERS: dict[str, Callable[[list[Event]], Verdict]] = {
+    **FAULT_CHECKERS, "redundancy": check_redundancy}
 BRINGUP_CHECKERS: dict[str, Callable[[list[Event]], Verdict]] = {
     "bringup": check_bringup,
     "single_owner": check_single_owner,
 }
-INVARIANTS = tuple(dict.fromkeys([*BRINGUP_CHECKERS, *FAULT_CHECKERS]))
+INVARIANTS = tuple(dict.fromkeys([*BRINGUP_CHECKERS, *SEQUENCE_CHECKERS]))
 
 
 def checkers_for(events: list[Event]) -> dict[str, Callable[[list[Event]], Verdict]]:
-    return BRINGUP_CHECKERS if run_info(events).get("scenario") == "bring-up" \
-        else FAULT_CHECKERS
+    """Bring-up runs get the bring-up checkers; runs with a runbook restore get redundancy
+    too; every fault run gets the rest."""
+    if run_info(events).get("scenario") == "bring-up":
+        return BRINGUP_CHECKERS
+    return SEQUENCE_CHECKERS if restores(events) else FAULT_CHECKERS
 
 
 def run_checkers(calls: dict[str, Callable[[], Verdict]]) -> list[Verdict]:
@@ -53,6 +63,6 @@ def check(events: list[Event]) -> list[Verdict]:
                          for name, fn in checkers_for(events).items()})
 
 
-__all__ = ["INVARIANTS", "Verdict", "check", "check_bringup", "check_migration",
-           "check_replication", "check_single_owner", "check_writes", "combine", "run_checkers",
-           "unknown"]
+__all__ = ["INVARIANTS", "Verdict", "check", "check_bringup", "check_flapping",
+           "check_migration", "check_redundancy", "check_replication", "check_service",
+           "check_single_owner", "check_writes", "combine", "run_checkers", "unknown"]

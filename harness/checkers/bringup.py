@@ -42,14 +42,22 @@ def state_at(events: list[Event], t: float, nodes: list[str]) -> dict[str, Any]:
     return st
 
 
-def problems_in(st: dict[str, Any], intended: str,
+def problems_in(st: dict[str, Any], intended: str | None,
                 expected_checks: dict[str, list[str]] | None = None) -> list[str]:
-    """Why a state is not the intended one (empty when it is). ``expected_checks``: the
-    vrrp_scripts each node's config tracks; one that never reported is not passing."""
+    """Why a state is not the intended one (empty when it is): ``intended`` alone holds the VIP
+    (None: any single node, one MASTER and one BACKUP: a pair that could fail over again).
+    ``expected_checks``: the vrrp_scripts each node's config tracks; one that never reported
+    is not passing."""
     owners = [n for n, s in st.items() if s["vip"]]
     out = []
-    if owners != [intended]:
+    if intended is not None and owners != [intended]:
         out.append(f"VIP held by {owners or 'nobody'}, intended {intended} alone")
+    if intended is None:
+        if len(owners) != 1:
+            out.append(f"VIP held by {owners or 'nobody'}, not by exactly one node")
+        states = sorted(str(s["vrrp"]) for s in st.values())
+        if states != ["BACKUP", "MASTER"]:
+            out.append(f"VRRP states {states}, not one MASTER and one BACKUP")
     for n, s in st.items():
         if not s["keepalived"]:
             out.append(f"{n}: keepalived not running")

@@ -12,8 +12,10 @@ from typing import Any
 
 from harness import judge as judging
 
-INVARIANTS = ("bringup", "single_owner", "migration", "replication", "writes")
+INVARIANTS = ("bringup", "single_owner", "migration", "service", "redundancy", "flapping",
+              "replication", "writes")
 SHORT = {"bringup": "bring-up", "single_owner": "1-owner", "migration": "migrate",
+         "service": "service", "redundancy": "redund", "flapping": "flap",
          "replication": "repl", "writes": "writes"}
 CELLS = {"pass": "ok", "FAIL": "FAIL", "unknown": "?", "accepted": "accept", "stale": "STALE"}
 

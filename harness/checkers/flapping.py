@@ -1,0 +1,56 @@
+"""No flapping: VRRP transitions and VIP moves beyond what the faults and actions explain.
+
+Each fault start, heal and operator action explains up to two VRRP transitions per node and two
+VIP takes (a move and a move back) within the run's ``migration_s`` after it; bring-up explains
+the first states. Anything more (a VIP bouncing under load or loss) is a violation listing the
+unexplained transitions."""
+
+from __future__ import annotations
+
+from harness.checkers.observed import bounds, node_names
+from harness.checkers.verdict import Verdict, unknown
+from harness.history import Event
+
+NAME = "flapping"
+PER_EVENT_TRANSITIONS, PER_EVENT_TAKES = 2, 2
+
+
+def check_flapping(events: list[Event]) -> Verdict:
+    events = sorted(events, key=lambda e: e["t"])
+    bound = bounds(events).get("migration_s")
+    if bound is None:
+        return unknown(NAME, "the history does not say the bound (no run event)")
+    causes = [e["t"] for e in events if (e["kind"] == "fault" and e.get("phase") in
+                                         ("start", "healed"))
+              or (e["kind"] == "action" and e.get("phase") == "start")]
+    nodes = node_names(events)
+    first_vip = {n: next((e["t"] for e in events if e["kind"] == "vip" and e["node"] == n),
+                         None) for n in nodes}
+    transitions = [e for e in events if e["kind"] == "vrrp" and not e.get("initial")]
+    takes = [e for e in events if e["kind"] == "vip" and e.get("held")
+             and e["t"] != first_vip.get(e["node"])]
+    budget_t = {(c, n): PER_EVENT_TRANSITIONS for c in causes for n in nodes}
+    budget_v = dict.fromkeys(causes, PER_EVENT_TAKES)
+    unexplained = []
+    for e in transitions:
+        cause = next((c for c in causes if c <= e["t"] <= c + bound
+                      and budget_t.get((c, e["node"]), 0) > 0), None)
+        if cause is None:
+            unexplained.append(e)
+        else:
+            budget_t[(cause, e["node"])] -= 1
+    for e in takes:
+        cause = next((c for c in causes if c <= e["t"] <= c + bound and budget_v[c] > 0), None)
+        if cause is None:
+            unexplained.append({**e, "state": "takes the VIP"})
+        else:
+            budget_v[cause] -= 1
+    metrics = {"vrrp_transitions": len(transitions), "vip_takes": len(takes),
+               "unexplained": len(unexplained)}
+    listing = [f"{e['t']:.2f}s {e['node']} {e.get('state')}" for e in unexplained]
+    if unexplained:
+        return Verdict(NAME, False, f"{len(unexplained)} VRRP transition(s)/VIP move(s) no fault "
+                       f"explains: {', '.join(listing[:6])}", {"unexplained": listing},
+                       metrics, windows=[[e["t"], e["t"]] for e in unexplained])
+    return Verdict(NAME, True, f"{len(transitions)} VRRP transitions and {len(takes)} VIP "
+                   "moves, all explained by the faults and actions", {}, metrics)

@@ -1,0 +1,68 @@
+"""Service after every heal: once a fault is healed (or an operator action that brings a service
+back is done), a write through the VIP succeeds within the run's ``migration_s`` bound, whatever
+the fault was. A VIP left unreachable after a heal (a frozen master that returns without telling
+the client, a node that kept the VIP but lost its database) is a violation; no write attempted
+after the heal is *unknown*."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.checkers.observed import bounds, observation_end
+from harness.checkers.verdict import Verdict, unknown
+from harness.history import Event
+
+NAME = "service"
+RESTORING = {"start-mysqld", "restart-mysqld", "start-keepalived", "restart-keepalived",
+             "reload-keepalived", "reboot", "restore"}
+
+
+def heal_points(events: list[Event]) -> list[tuple[float, str]]:
+    """(time, what) of every heal and every service-restoring operator action."""
+    out = [(e["t"], f"heal of {e['fault']}") for e in events
+           if e["kind"] == "fault" and e.get("phase") == "healed"]
+    out += [(e["t"], f"{e['action']} on {e['node']}") for e in events
+            if e["kind"] == "action" and e.get("phase") == "done" and e.get("action") in RESTORING]
+    return sorted(out)
+
+
+def check_service(events: list[Event]) -> Verdict:
+    events = sorted(events, key=lambda e: e["t"])
+    points = heal_points(events)
+    if not points:
+        return unknown(NAME, "nothing was healed in the history")
+    bound = bounds(events).get("migration_s")
+    if bound is None:
+        return unknown(NAME, "the history does not say the bound (no run event)")
+    end = observation_end(events)
+    oks = [e["t"] for e in events if e["kind"] == "op" and e["type"] == "ok"]
+    invokes = [e["t"] for e in events if e["kind"] == "op" and e["type"] == "invoke"]
+    worst: dict[str, Any] = {}
+    bad, unseen = [], []
+    for t, what in points:
+        first = next((x for x in oks if x >= t), None)
+        if first is None or first - t > bound:
+            if not any(t <= x <= min(t + bound, end) for x in invokes):
+                unseen.append(what)
+                continue
+            if first is None and end - t < bound:
+                unseen.append(what)  # the run ended before the bound: cannot tell
+                continue
+            bad.append({"at": t, "after": what, "first_write": first})
+            continue
+        if first - t >= worst.get("seconds", -1):
+            worst = {"seconds": round(first - t, 3), "after": what}
+    metrics = {"slowest_s": worst.get("seconds"), "heals": len(points), "bound_s": bound}
+    evidence = {"heals": [{"t": t, "what": w} for t, w in points], "unserved": bad}
+    if bad:
+        b = bad[0]
+        when = "never" if b["first_write"] is None else \
+            f"only after {b['first_write'] - b['at']:.1f} s"
+        return Verdict(NAME, False, f"after the {b['after']} (t={b['at']:.1f}s) a write "
+                       f"through the VIP succeeded {when} (bound {bound:.1f} s)", evidence,
+                       metrics, windows=[[x["at"], min(x["at"] + bound, end)] for x in bad])
+    if unseen:
+        return unknown(NAME, f"no write attempted within the bound after {unseen[0]}")
+    return Verdict(NAME, True, f"a write succeeded after every heal (slowest "
+                   f"{worst.get('seconds', 0):.2f} s, after the {worst.get('after')})",
+                   evidence, metrics)

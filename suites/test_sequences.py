@@ -1,0 +1,37 @@
+"""Sequences, as incidents happen: fail the owner, restore it by the runbook, fail the new
+owner; and the standby failing while it is the standby, then restored. Judged for every
+invariant, plus redundancy restored after each restore and service after every heal."""
+
+import pytest
+
+from harness.expect import assert_outcome
+from harness.scenario import run_scenario, safe_name
+from harness.sequences import fail_restore_fail, standby_fail_restore
+
+MUST_MOVE = ["kill-mysqld", "stop-mysqld", "freeze-mysqld", "crash-node", "pause-node",
+             "isolate-node"]
+STANDBY = ["kill-mysqld", "crash-node", "pause-node"]
+
+
+def _run(cluster, scenario, vipchaos_settings, record_result):
+    out = vipchaos_settings.run_dir / safe_name(f"{cluster.bundle.name}-{scenario.name}")
+    record_result(out)
+    return run_scenario(cluster, scenario, out)
+
+
+@pytest.mark.chaos
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("fault", MUST_MOVE)
+def test_fail_restore_fail(cluster, fault, vipchaos_settings, record_result):
+    sc = fail_restore_fail(fault, cluster.bundle.migration_bound_s(),
+                           getattr(cluster.bundle, "risks", []))
+    assert_outcome(_run(cluster, sc, vipchaos_settings, record_result))
+
+
+@pytest.mark.chaos
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("fault", STANDBY)
+def test_standby_fail_restore(cluster, fault, vipchaos_settings, record_result):
+    sc = standby_fail_restore(fault, cluster.bundle.migration_bound_s(),
+                              getattr(cluster.bundle, "risks", []))
+    assert_outcome(_run(cluster, sc, vipchaos_settings, record_result))
