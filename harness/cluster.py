@@ -91,6 +91,7 @@ class Cluster:
         self.active_faults: list[Any] = []
         self.bringup: History | None = None
         self.network_ready = False
+        self.write_table = f"{DB}.{TABLE}"  # where the workload writes (promotion samples)
 
     # --- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> Cluster:

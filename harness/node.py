@@ -90,6 +90,9 @@ class Node:
     def unpause(self) -> None:
         self.engine.unpause(self.container_name)
 
+    def set_cpu_quota(self, quota_us: int) -> None:
+        self.engine.set_cpu_quota(self.container_name, quota_us)
+
     def put_files(self, files: dict) -> None:
         self.engine.put_files_in(self.container_name, files)
 

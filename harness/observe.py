@@ -294,14 +294,31 @@ class ArpWatcher(Observer):
 
 
 class ReplSampler(Observer):
-    name = "repl"
-    interval = 1.0
+    """Both channels and GTID sets every second; and the instant a node takes the VIP, that
+    node's backlog (retrieved but not executed) and the writes it holds: the ``promotion``
+    event the lag figures come from."""
 
-    def __init__(self, history: History, nodes: list[Node], channels) -> None:
+    name = "repl"
+    interval = 0.2
+    every = 1.0
+
+    def __init__(self, history: History, nodes: list[Node], channels, table: str = "") -> None:
         super().__init__(history, nodes)
-        self._channels = channels
+        self._channels, self._table = channels, table
+        self._last_full = 0.0
+        self._seen_takes: set[tuple[str, float]] = set()
+        self._started = history.now()
 
     def tick(self) -> None:
+        if self._table:
+            for e in self.history.events("vip"):
+                key = (e["node"], e["t"])
+                if e["held"] and e["t"] > self._started and key not in self._seen_takes:
+                    self._seen_takes.add(key)
+                    self._promotion(next(n for n in self.nodes if n.name == e["node"]), e["t"])
+        if time.monotonic() - self._last_full < self.every:
+            return
+        self._last_full = time.monotonic()
         for n in self.nodes:
             try:
                 chs = self._channels(n)
@@ -317,12 +334,25 @@ class ReplSampler(Observer):
                 retrieved=ch.get("retrieved", ""))
             self.beat(n.name)
 
+    def _promotion(self, node: Node, took_at: float) -> None:
+        try:
+            chs = self._channels(node)
+            executed = node.gtid_executed()
+            ids = [r["op_id"] for r in node.sql(f"SELECT op_id FROM {self._table}", timeout=2)]
+        except Exception as exc:
+            self.history.add("promotion", node=node.name, took_at=took_at, error=str(exc)[:200])
+            return
+        retrieved = chs[0].get("retrieved", "") if chs else ""
+        self.history.add("promotion", node=node.name, took_at=took_at, executed=executed,
+                         retrieved=retrieved, ids=ids)
+
 
 def start_observers(history: History, cluster) -> list[Observer]:
     """Every observer of a pair, started; stop them with ``stop_observers``."""
     obs: list[Observer] = [KeepalivedLog(history, cluster.nodes), VipProber(history, cluster.nodes),
                            ProcSampler(history, cluster.nodes),
-                           ReplSampler(history, cluster.nodes, cluster.channels)]
+                           ReplSampler(history, cluster.nodes, cluster.channels,
+                                       getattr(cluster, "write_table", ""))]
     if getattr(cluster, "network", None) is not None:
         obs.append(ArpWatcher(history, cluster.nodes, cluster.topology.vip,
                               cluster.network.host_link))

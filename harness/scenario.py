@@ -109,6 +109,11 @@ class Result:
             "dual_owner_s": m.get("single_owner", {}).get("dual_owner_s"),
             "write_gap_s": m.get("migration", {}).get("write_gap_s"),
             "ready_s": m.get("bringup", {}).get("ready_s"),
+            "restored_s": m.get("redundancy", {}).get("restored_after_s"),
+            "lag": {k: m.get("migration", {}).get(k) for k in (
+                "backlog_at_promotion", "missing_at_promotion", "arrived_late", "conflicting",
+                "lost_at_promotion") if m.get("migration", {}).get(k) is not None} or None,
+            "vrrp_transitions": m.get("flapping", {}).get("vrrp_transitions"),
             "writes": {k: sum(1 for o in ops if o["type"] == k) for k in ("ok", "fail", "unknown")}
             | {"lost": m.get("writes", {}).get("lost")},
             "fault_window": [min(starts), max(f["t"] for f in faults)] if starts else None,

@@ -16,3 +16,11 @@ def test_lossy_link_on_owner(chaos):
 def test_delay_link_on_owner(chaos):
     """Skipped with the reason on kernels without netem (this machine's)."""
     assert_outcome(chaos("delay-link", target="owner", delay_ms=200))
+
+
+@pytest.mark.chaos
+@pytest.mark.fault("cpu-starvation")
+def test_cpu_starvation_on_owner(chaos):
+    """5 % of one CPU with a busy loop competing: adverts and checks run late; no flapping
+    beyond what the fault explains, service goes on."""
+    assert_outcome(chaos("cpu-starvation", target="owner", cpu=0.05))

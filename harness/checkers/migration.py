@@ -16,10 +16,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from harness.checkers import gtid
 from harness.checkers.observed import (
     DEFAULT_GAP_S,
     bounds,
     describe,
+    final_state,
     gaps,
     node_names,
     observation_end,
@@ -101,6 +103,7 @@ def _one(events: list[Event], start: Event, bound: float, end: float, max_gap: f
                            "through it", evidence, metrics, windows=[[moved["t"], end]])
         metrics["failover_s"] = round(served["t"] - t0, 3)
         evidence["first_write_after"] = served["id"]
+        metrics.update(lag_at_promotion(events, moved))
         ok = metrics["failover_s"] <= bound
         return Verdict(NAME, ok, f"{start['fault']}: failover to {moved['node']} in "
                        f"{metrics['failover_s']:.2f} s ({'within' if ok else 'over'} the "
@@ -117,6 +120,34 @@ def _one(events: list[Event], start: Event, bound: float, end: float, max_gap: f
                    f"acknowledged write {gap:.2f} s ({'within' if ok else 'over'} the "
                    f"{bound:.1f} s bound)", evidence, metrics,
                    windows=[] if ok else [[t0, min(healed, end)]])
+
+
+def lag_at_promotion(events: list[Event], moved: Event) -> dict[str, Any]:
+    """Replication lag at the instant the new owner took the VIP: its backlog (retrieved but
+    not executed transactions) and the writes acknowledged before that instant it did not
+    hold then, classified by the final state: arrived late (applied after promotion) or lost."""
+    promo = next((e for e in events if e["kind"] == "promotion" and e["node"] == moved["node"]
+                  and e.get("took_at") == moved["t"] and "ids" in e), None)
+    if promo is None:
+        return {}
+    backlog = gtid.parse(gtid.difference(promo.get("retrieved") or "",
+                                         promo.get("executed") or ""))
+    acked = {e["id"] for e in events if e["kind"] == "op" and e["type"] == "ok"
+             and e["t"] <= moved["t"]}
+    missing = acked - set(promo["ids"])
+    final = final_state(events) or {}
+    nodes = final.get("nodes") or {}
+    later = set((nodes.get(moved["node"]) or {}).get("write_ids") or [])
+    elsewhere = {i for n, s in nodes.items() if n != moved["node"]
+                 for i in (s or {}).get("write_ids") or []}
+    duplicate_key = any(e["kind"] == "repl" and "1062" in (e.get("sql_error") or "")
+                        for e in events)
+    absent = missing - later
+    conflicting = absent & elsewhere if duplicate_key else set()
+    return {"backlog_at_promotion": sum(b - a + 1 for iv in backlog.values() for a, b in iv),
+            "missing_at_promotion": len(missing), "arrived_late": len(missing & later),
+            "conflicting": len(conflicting),
+            "lost_at_promotion": len(absent - conflicting) if later else None}
 
 
 def _write_gap(oks: list[Event], t0: float, end: float) -> float:

@@ -13,13 +13,15 @@ from harness.faults.network import (
     IsolateNode,
     LossyLink,
     OneWayPartition,
+    SlowReplication,
 )
-from harness.faults.node import CrashNode, PauseNode
+from harness.faults.node import CpuStarvation, CrashNode, PauseNode
 from harness.faults.process import (
     FreezeMysqld,
     HangCheck,
     KillKeepalived,
     KillMysqld,
+    StallApplier,
     StopKeepalived,
     StopMysqld,
 )
@@ -27,6 +29,7 @@ from harness.faults.process import (
 CATALOGUE: dict[str, type[Fault]] = {f.name: f for f in (
     KillMysqld, StopMysqld, FreezeMysqld, KillKeepalived, StopKeepalived, PauseNode, CrashNode,
     IsolateNode, BlockVrrp, BlockReplication, OneWayPartition, LossyLink, HangCheck, DelayLink,
+    CpuStarvation, SlowReplication, StallApplier,
 )}
 
 

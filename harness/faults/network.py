@@ -136,3 +136,52 @@ class DelayLink(Fault):
     def repair(self) -> None:
         self.target.netns(["tc", "qdisc", "del", "dev", self.target.interface, "root"],
                           check=False)
+
+
+class SlowReplication(Fault):
+    """The binlog stream from the target to its peer squeezed through an htb class (u32 filter
+    on the MySQL source port towards the peer): the peer's retrieved set falls behind under
+    write load. Everything else on the link runs at full speed."""
+
+    name = "slow-replication"
+    description = ("shape the target's replication stream to its peer (tc htb + u32; default "
+                   "16 kbit/s): the peer lags. Heal: remove the qdisc.")
+
+    def tc(self, *args: str, check: bool = True) -> str:
+        return self.target.netns(["tc", *args], check=check)
+
+    def inject(self) -> None:
+        iface, rate = self.target.interface, str(self.params.get("rate", "16kbit"))
+        try:
+            self.tc("qdisc", "add", "dev", iface, "root", "handle", "1:", "htb", "default", "10")
+            self.tc("class", "add", "dev", iface, "parent", "1:", "classid", "1:10", "htb",
+                    "rate", "1gbit")
+            self.tc("class", "add", "dev", iface, "parent", "1:", "classid", "1:20", "htb",
+                    "rate", rate, "ceil", rate)
+            self.tc("filter", "add", "dev", iface, "parent", "1:", "protocol", "ip", "prio", "1",
+                    "u32", "match", "ip", "dst", f"{self.peer.ip}/32", "match", "ip", "sport",
+                    "3306", "0xffff", "flowid", "1:20")
+        except Exception as exc:
+            self.repair()
+            self.active = False
+            if self in self.cluster.active_faults:
+                self.cluster.active_faults.remove(self)
+            raise FaultUnsupported(f"{self.name}: tc htb/u32 refused ({exc}); the replication "
+                                   "link cannot be shaped on this machine") from exc
+
+    def shaped_bytes(self) -> int:
+        out = self.tc("-s", "class", "show", "dev", self.target.interface, check=False)
+        block = out.split("class htb 1:20", 1)[-1]
+        for line in block.splitlines():
+            if line.strip().startswith("Sent"):
+                return int(line.split()[1])
+        return 0
+
+    def verify(self) -> str:
+        self._until("replication bytes through the shaped class",
+                    lambda: self.shaped_bytes() > 0, timeout=15)
+        return (f"htb class 1:20 at {self.params.get('rate', '16kbit')}: "
+                f"{self.shaped_bytes()} bytes of the binlog stream shaped so far")
+
+    def repair(self) -> None:
+        self.tc("qdisc", "del", "dev", self.target.interface, "root", check=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from harness.faults.base import Fault
 
 
@@ -38,3 +40,43 @@ class CrashNode(Fault):
         if not self.target.running():
             self.target.start()
         self.cluster.wait_mysqld(self.target)
+
+
+class CpuStarvation(Fault):
+    """A CFS quota on the node's cgroup (cgroup v1 cpu.cfs_quota_us) plus a busy loop inside it:
+    mysqld and keepalived compete for a few percent of one CPU, so adverts and checks run late.
+    Verified by the cgroup's throttling counter rising."""
+
+    name = "cpu-starvation"
+    description = ("limit the node to a share of one CPU (default 5 %) with a busy loop "
+                   "competing inside; verified by nr_throttled. Heal: lift the quota.")
+    BURNER = "vipchaos-burn"
+
+    def throttled(self) -> int:
+        pid = self.target.pid()
+        cg = next(line.split(":", 2)[2] for line in
+                  Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+                  if "cpu" in line.split(":", 2)[1].split(","))
+        for base in ("/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"):
+            stat = Path(f"{base}{cg}/cpu.stat")
+            if stat.exists():
+                fields = dict(line.split() for line in stat.read_text().splitlines())
+                return int(fields.get("nr_throttled", 0))
+        raise FileNotFoundError(f"no cpu.stat for cgroup {cg}")
+
+    def inject(self) -> None:
+        share = float(self.params.get("cpu", 0.05))
+        self.before = self.throttled()
+        self.target.set_cpu_quota(int(100_000 * share))
+        self.target.exec(["bash", "-c", f"exec -a {self.BURNER} bash -c 'while :; do :; done' "
+                          ">/dev/null 2>&1 &"])
+
+    def verify(self) -> str:
+        self._until("the cgroup being throttled", lambda: self.throttled() > self.before + 3,
+                    timeout=10)
+        return (f"quota {float(self.params.get('cpu', 0.05)):.0%} of one CPU; "
+                f"nr_throttled +{self.throttled() - self.before}")
+
+    def repair(self) -> None:
+        self.target.exec(["pkill", "-f", self.BURNER], check=False)
+        self.target.set_cpu_quota(-1)

@@ -104,3 +104,27 @@ class HangCheck(Fault):
         self.target.exec(
             "for f in /etc/keepalived/check*.sh.vipchaos-orig; do [ -e $f ] && "
             "mv -f $f ${f%.vipchaos-orig}; done; pkill -f 'sleep 3600'; true", check=False)
+
+
+class StallApplier(Fault):
+    """The target's replication applier (SQL thread) stopped while its receiver (IO thread)
+    goes on: transactions pile up retrieved but not executed, as under a slow or blocked
+    applier. Meant for the standby, before the owner fails (lag at failover)."""
+
+    name = "stall-applier"
+    description = ("STOP REPLICA SQL_THREAD on the target: retrieved but not applied. "
+                   "Heal: START REPLICA SQL_THREAD.")
+
+    def inject(self) -> None:
+        self.target.sql("STOP REPLICA SQL_THREAD")
+
+    def verify(self) -> str:
+        def stalled() -> bool:
+            st = self.target.replica_status()
+            return bool(st) and st[0]["Replica_SQL_Running"] == "No" and \
+                st[0]["Replica_IO_Running"] == "Yes"
+        self._until("SQL thread stopped, IO thread running", stalled)
+        return "Replica_SQL_Running=No, Replica_IO_Running=Yes"
+
+    def repair(self) -> None:
+        self.target.sql("START REPLICA SQL_THREAD")

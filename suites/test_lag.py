@@ -1,0 +1,31 @@
+"""Replication lag at failover (the tutorial's third caveat): the standby falls behind under
+write load (its applier stalled, or the binlog stream shaped to 16 kbit/s), then the owner's
+mysqld dies. The migration verdict records the backlog at promotion (retrieved but not executed
+on the new owner the instant it took the VIP) and classifies each acknowledged write it did not
+hold then: arrived late, conflicting, or lost."""
+
+import pytest
+
+from harness.expect import assert_outcome
+from harness.scenario import Scenario, Step, run_scenario, safe_name
+
+CASES = [("stall-applier", "standby", "insert"), ("stall-applier", "standby", "next-number"),
+         ("slow-replication", "owner", "insert")]
+
+
+@pytest.mark.chaos
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize(("stall", "target", "mode"), CASES,
+                         ids=[f"{s}-{m}" for s, _, m in CASES])
+def test_lag_at_failover(cluster, stall, target, mode, vipchaos_settings, record_result):
+    bound = cluster.bundle.migration_bound_s()
+    sc = Scenario(
+        name=f"lag-{stall}-{mode}-kill-mysqld",
+        mode=mode,
+        steps=[Step(0, stall, target, bound + 12),
+               Step(6, "kill-mysqld", "owner", bound + 1, heal_once_moved=True)],
+        expectations=list(getattr(cluster.bundle, "risks", [])),
+    )
+    out = vipchaos_settings.run_dir / safe_name(f"{cluster.bundle.name}-{sc.name}")
+    record_result(out)
+    assert_outcome(run_scenario(cluster, sc, out))
