@@ -13,6 +13,7 @@ from harness.checkers.bringup import check_bringup
 from harness.checkers.flapping import check_flapping
 from harness.checkers.migration import check_migration
 from harness.checkers.observed import run_info
+from harness.checkers.origin import check_origin
 from harness.checkers.redundancy import check_redundancy, restores
 from harness.checkers.replication import check_replication
 from harness.checkers.service import check_service
@@ -28,6 +29,7 @@ FAULT_CHECKERS: dict[str, Callable[[list[Event]], Verdict]] = {
     "writes": check_writes,
     "service": check_service,
     "flapping": check_flapping,
+    "origin": check_origin,
 }
 SEQUENCE_CHECKERS: dict[str, Callable[[list[Event]], Verdict]] = {
     **FAULT_CHECKERS, "redundancy": check_redundancy}
@@ -64,5 +66,5 @@ def check(events: list[Event]) -> list[Verdict]:
 
 
 __all__ = ["INVARIANTS", "Verdict", "check", "check_bringup", "check_flapping",
-           "check_migration", "check_redundancy", "check_replication", "check_service",
+           "check_migration", "check_origin", "check_redundancy", "check_replication", "check_service",
            "check_single_owner", "check_writes", "combine", "run_checkers", "unknown"]

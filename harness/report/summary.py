@@ -13,9 +13,9 @@ from typing import Any
 from harness import judge as judging
 
 INVARIANTS = ("bringup", "single_owner", "migration", "service", "redundancy", "flapping",
-              "replication", "writes")
+              "origin", "replication", "writes")
 SHORT = {"bringup": "bring-up", "single_owner": "1-owner", "migration": "migrate",
-         "service": "service", "redundancy": "redund", "flapping": "flap",
+         "service": "service", "redundancy": "redund", "flapping": "flap", "origin": "origin",
          "replication": "repl", "writes": "writes"}
 CELLS = {"pass": "ok", "FAIL": "FAIL", "unknown": "?", "accepted": "accept", "stale": "STALE"}
 
