@@ -66,5 +66,6 @@ def check(events: list[Event]) -> list[Verdict]:
 
 
 __all__ = ["INVARIANTS", "Verdict", "check", "check_bringup", "check_flapping",
-           "check_migration", "check_origin", "check_redundancy", "check_replication", "check_service",
-           "check_single_owner", "check_writes", "combine", "run_checkers", "unknown"]
+           "check_migration", "check_origin", "check_redundancy", "check_replication",
+           "check_service", "check_single_owner", "check_writes", "combine", "run_checkers",
+           "unknown"]
