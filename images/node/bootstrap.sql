@@ -1,13 +1,5 @@
--- Accounts every node has from birth (baked into the image, never replicated).
--- vipchaos: the harness's admin account, reached from the host.
+-- The one account every node has from birth (baked into the image, never replicated):
+-- vipchaos, the harness's admin account, reached from the host. The accounts a bundle's scripts
+-- and replication use come from the bundle (accounts.sql, else harness/bundles/default-accounts.sql).
 CREATE USER IF NOT EXISTS 'vipchaos'@'%' IDENTIFIED BY 'vipchaos';
 GRANT ALL PRIVILEGES ON *.* TO 'vipchaos'@'%' WITH GRANT OPTION;
--- repl: the replication account each node uses to pull from its peer.
-CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY 'repl';
-GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'repl'@'%';
--- healthcheck: privilege-less, for the keepalived check script.
-CREATE USER IF NOT EXISTS 'healthcheck'@'localhost' IDENTIFIED BY 'healthcheck';
-CREATE USER IF NOT EXISTS 'healthcheck'@'127.0.0.1' IDENTIFIED BY 'healthcheck';
--- root over TCP for tutorial scripts that use -uroot -p (the tutorial's classic password).
-CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY 'root';
-GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;

@@ -1,0 +1,99 @@
+"""Accepted risks (``risks.toml``) and the fault families a bundle wants run.
+
+Each ``[[accept]]`` is a violation its operator knows and accepts, with the reason; the judge
+(:mod:`harness.judge`) passes a test only when the violation shows where declared, and fails it
+when a declared violation stops happening ("remove it").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.bundle.sources import TomlDoc
+from harness.bundle.topology import Topology
+from harness.errors import ConfigError
+from harness.judge import WHEN, Expectation
+
+ACCEPT_KEYS = ("fault", "target", "invariant", "when", "reason")
+
+
+def known_invariants() -> list[str] | None:
+    """The checkers' invariant names, if the checkers publish a list."""
+    import harness.checkers as checkers
+    names = getattr(checkers, "INVARIANTS", None)
+    return list(names) if names else None
+
+
+def check_fault(name: object, where: str) -> str:
+    from harness.faults import fault_class
+    if not isinstance(name, str):
+        raise ConfigError(f"{where}: a fault is a name like \"kill-mysqld\", got {name!r}")
+    try:
+        fault_class(name)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    return name
+
+
+def load_risks(path: Path, topo: Topology) -> list[Expectation]:
+    if not path.exists():
+        return []
+    doc = TomlDoc.load(path, path.name)
+    problems = doc.unknown_keys(doc.data, ["accept"], (), path.name)
+    entries = doc.data.get("accept", [])
+    if not isinstance(entries, list):
+        problems.append(f"{doc.where('accept')}: accept must be an array of tables: write "
+                        "[[accept]]")
+        entries = []
+    for i, e in enumerate(entries):
+        if isinstance(e, dict):
+            problems += doc.unknown_keys(e, ACCEPT_KEYS, ("accept", i), "[[accept]]")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    invariants = known_invariants()
+    targets = ["owner", "standby", *(n.name for n in topo.nodes)]
+    out = []
+    for i, e in enumerate(entries):
+        where = doc.where("accept", i)
+
+        def field(key: str, required: bool = False, e: dict = e, i: int = i) -> str | None:
+            value = e.get(key)
+            if value is None:
+                if required:
+                    raise ConfigError(f"{doc.where('accept', i)}: [[accept]] needs {key} = ...")
+                return None
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{doc.where('accept', i, key)}: {key} must be a non-empty "
+                                  "string")
+            return value
+
+        invariant = field("invariant", required=True)
+        if invariants and invariant not in invariants:
+            raise ConfigError(f"{doc.where('accept', i, 'invariant')}: unknown invariant "
+                              f"{invariant!r}; known: {', '.join(invariants)}")
+        fault = field("fault")
+        if fault is not None:
+            check_fault(fault, doc.where("accept", i, "fault"))
+        target = field("target")
+        if target is not None and target not in targets:
+            raise ConfigError(f"{doc.where('accept', i, 'target')}: target {target!r}: give "
+                              f"one of {', '.join(targets)}")
+        when = field("when") or "during"
+        if when not in WHEN:
+            raise ConfigError(f"{doc.where('accept', i, 'when')}: when {when!r}: give one of "
+                              f"{', '.join(WHEN)}")
+        reason = field("reason", required=True)
+        out.append(Expectation(invariant=invariant, fault=fault, target=target, when=when,
+                               reason=reason, where=where))
+    return out
+
+
+def load_faults(doc: TomlDoc) -> list[str] | None:
+    """``faults = [...]`` of topology.toml: the fault families to run (None: all)."""
+    if "faults" not in doc.data:
+        return None
+    faults = doc.data["faults"]
+    if not isinstance(faults, list):
+        raise ConfigError(f"{doc.where('faults')}: faults must be a list like "
+                          "[\"kill-mysqld\", \"crash-node\"]")
+    return [check_fault(f, doc.where("faults")) for f in faults]
