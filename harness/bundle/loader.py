@@ -75,6 +75,7 @@ def load_bundle(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
         replication_account=_replication(doc, accounts_file is not None),
         risks=load_risks(path / "risks.toml", topology),
         faults=load_faults(doc),
+        runbook=_runbook(doc),
         topology_doc=doc,
     )
     for node in topology.nodes:  # surface template, text and SQL errors now
@@ -100,6 +101,26 @@ def _accounts_file(path: Path):
     if len(given) > 1:
         raise ConfigError("accounts.sql.j2: accounts.sql is there too: keep one of them")
     return read_source(given[0], given[0].name, "/" + given[0].name) if given else None
+
+
+def _runbook(doc: TomlDoc) -> tuple[str, ...] | None:
+    """``[runbook] restore = ["start mysqld", "systemctl start keepalived"]``: how this
+    operator restores a failed node (the sequences' restore step)."""
+    from harness.actions import action_name
+    book = doc.data.get("runbook")
+    if book is None or "restore" not in book:
+        return None
+    steps = book["restore"]
+    if not isinstance(steps, list) or not steps or not all(isinstance(x, str) for x in steps):
+        raise ConfigError(f"{doc.where('runbook', 'restore')}: [runbook] restore is a list of "
+                          "actions, e.g. [\"start mysqld\", \"systemctl start keepalived\"]")
+    try:
+        names = tuple(action_name(x) for x in steps)
+    except ConfigError as exc:
+        raise ConfigError(f"{doc.where('runbook', 'restore')}: {exc}") from exc
+    if "restore" in names:
+        raise ConfigError(f"{doc.where('runbook', 'restore')}: a runbook cannot call restore")
+    return names
 
 
 def _replication(doc: TomlDoc, has_accounts: bool) -> tuple[str, str]:

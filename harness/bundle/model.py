@@ -41,6 +41,8 @@ class Bundle:
     replication_account: tuple[str, str] = ("repl", "repl")  # (user, password)
     risks: list[Expectation] = field(default_factory=list)
     faults: list[str] | None = None  # fault families to run; None: all
+    #: the operator's restore steps (harness.actions names); None: start mysqld, then keepalived
+    runbook: tuple[str, ...] | None = None
     topology_doc: TomlDoc | None = field(default=None, compare=False, repr=False)
 
     @property

@@ -14,7 +14,7 @@ from harness.bundle.sources import TomlDoc
 from harness.errors import ConfigError
 
 TOP_KEYS = ("description", "subnet", "host_ip", "vip", "vrid", "interface", "nodes", "literal",
-            "address_map", "interface_map", "replication", "faults")
+            "address_map", "interface_map", "replication", "faults", "runbook")
 NODE_KEYS = ("name", "ip", "priority")
 REPLICATION_KEYS = ("user", "password")
 
@@ -68,7 +68,10 @@ def check_keys(doc: TomlDoc) -> None:
     rep = raw.get("replication")
     if isinstance(rep, dict):
         problems += doc.unknown_keys(rep, REPLICATION_KEYS, ("replication",), "[replication]")
-    for table in ("literal", "address_map", "interface_map", "replication"):
+    book = raw.get("runbook")
+    if isinstance(book, dict):
+        problems += doc.unknown_keys(book, ("restore",), ("runbook",), "[runbook]")
+    for table in ("literal", "address_map", "interface_map", "replication", "runbook"):
         if table in raw and not isinstance(raw[table], dict):
             problems.append(f"{doc.where(table)}: {table} must be a table ([{table}])")
     if problems:
