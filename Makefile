@@ -33,6 +33,8 @@ browser:
 	  apt-get -o Acquire::Check-Valid-Until=false update -qq >/dev/null; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# After a run: remove only what dead processes left (`vipchaos clean` never touches a live
+# session, another worker's pair or a `vipchaos up` pair; `vipchaos clean --all` would).
 test: images browser
 	$(BIN)/pytest tests suites $(CONFIG_ARG) $(PYTEST_ARGS); rc=$$?; \
 	  $(BIN)/vipchaos clean --quiet; exit $$rc
@@ -57,5 +59,31 @@ bench: images
 lint: $(STAMP)
 	$(BIN)/ruff check harness suites tests conftest.py
 
+# Leftovers of dead runs only; `vipchaos down` removes your `vipchaos up` pair, and
+# `vipchaos clean --all` everything of ours (it lists it first).
 clean:
 	-@test -x $(BIN)/vipchaos && $(BIN)/vipchaos clean
+
+# Mutation testing of the judging code ([tool.mutmut] in pyproject.toml), in a copy under
+# runs/ so the work tree stays clean. Prints the score over the selected mutants and the
+# survivors; fails below MUTANTS_MIN percent killed.
+MUTMUT_DIR ?= runs/mutmut
+MUTANTS_SELECT ?= harness.checkers.* harness.judge.* harness.report.summary.x_gate__mutmut_* \
+  harness.workload.x_classify__mutmut_*
+MUTANTS_MIN ?= 90
+.PHONY: mutants
+mutants: $(STAMP)
+	@rm -rf $(MUTMUT_DIR) && mkdir -p $(MUTMUT_DIR)
+	@cp -r harness tests pyproject.toml $(MUTMUT_DIR)/
+	@find $(MUTMUT_DIR) -name __pycache__ -prune -exec rm -rf {} +
+	cd $(MUTMUT_DIR) && $(abspath $(BIN))/mutmut run $(foreach m,$(MUTANTS_SELECT),'$(m)') \
+	  > mutmut-run.log 2>&1 || { tail -40 mutmut-run.log; exit 1; }
+	@cd $(MUTMUT_DIR) && $(abspath $(BIN))/mutmut results --all true > results.txt && \
+	  pat='$(subst *,.*,$(subst .,\.,$(MUTANTS_SELECT)))'; pat="^ *($${pat// /|}):"; \
+	  grep -E "$$pat" results.txt > selected.txt || true; \
+	  total=$$(wc -l < selected.txt); killed=$$(grep -cE ': (killed|timeout)$$' selected.txt); \
+	  echo "mutants by status:"; sed 's/.*: //' selected.txt | sort | uniq -c; \
+	  echo "survivors:"; grep -vE ': (killed|timeout)$$' selected.txt || echo "  none"; \
+	  score=$$(( total ? 100 * killed / total : 0 )); \
+	  echo "mutation score: $$killed/$$total killed ($$score %), minimum $(MUTANTS_MIN) %"; \
+	  test $$score -ge $(MUTANTS_MIN)

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.errors import ConfigError, HarnessError
 
 STATE_FILE = Path(".vipchaos-up.json")
 
@@ -25,37 +25,110 @@ def cmd_images(args) -> int:
 
 
 def cmd_clean(args) -> int:
-    from harness.engine import Engine
-    from harness.network import reap_links
+    """Remove what dead runs left (their owning process is gone); ``--all``: everything of
+    ours, live runs and ``vipchaos up`` pairs included. Says what it removes first."""
+    from harness import ownership
+    from harness.errors import DockerUnavailable
     try:
-        removed = Engine().reap()
-    except HarnessError as exc:
-        removed = []
+        engine = _engine()
+    except DockerUnavailable as exc:
+        engine = None
         if not args.quiet:
-            print(f"(docker: {exc})", file=sys.stderr)
-    removed += reap_links()
-    STATE_FILE.unlink(missing_ok=True)
-    if removed or not args.quiet:
-        print(f"removed: {', '.join(removed)}" if removed else "nothing to clean")
-    return 0
+            print(f"(docker: {exc}; cleaning host links and chains only)", file=sys.stderr)
+    found = ownership.inventory(engine, everything=args.all)
+    victims = found if args.all else ownership.dead(found)
+    kept = len(found) - len(victims)
+    if victims:
+        verb = "would remove" if args.dry_run else "removing"
+        print(f"{verb} {len(victims)} resource(s) of "
+              f"{'every run' if args.all else 'dead runs'}:")
+        for r in victims:
+            print(f"  {r}")
+    elif not args.quiet:
+        print("nothing to clean")
+    if kept and not args.quiet:
+        print(f"keeping {kept} resource(s) of live runs and `vipchaos up` pairs "
+              "(`vipchaos clean --all` removes them too)")
+    if args.dry_run or not victims:
+        return 0
+    removed = ownership.remove(engine, victims, say=lambda m: print(m, file=sys.stderr))
+    if args.all:
+        STATE_FILE.unlink(missing_ok=True)
+    print(f"removed {len(removed)} of {len(victims)}")
+    return 0 if len(removed) == len(victims) else 1
 
 
 def cmd_up(args) -> int:
-    from harness.cluster import Cluster
-    from harness.config import load_bundle
+    """Bring a pair up and hand it to the user (owner ``manual:<run>``): no dead-owner reaper
+    removes it, only ``vipchaos down`` or ``vipchaos clean --all``."""
+    from harness import ownership
+    from harness.cluster import Cluster, new_run_id
+    from harness.config import load_bundle, relocate
+    from harness.errors import ConfigError
     from harness.images import ensure_node
+    from harness.network import subnet_lease
     engine = _engine()
+    previous = _up_run_id()
+    if previous and any(r.run_id == previous for r in ownership.inventory(engine)):
+        raise HarnessError(f"A pair from `vipchaos up` (run {previous}) is still up "
+                           f"({STATE_FILE}): `vipchaos down` removes it first.")
     image, _ = ensure_node(engine)
-    from harness.config import relocate
     bundle = load_bundle(args.config)
-    if args.subnet:
-        bundle = relocate(bundle, args.subnet)
-    cluster = Cluster(engine, bundle, image, log=print)
-    cluster.up()
-    STATE_FILE.write_text(json.dumps({"run_id": cluster.run_id, "bundle": args.config}))
-    print(f"up in {cluster.timings['bringup_s']} s: run {cluster.run_id}, "
-          f"VIP {cluster.topology.vip} on {cluster.vip_owners()}; `vipchaos down` removes it")
+    run_id = new_run_id()
+    ownership.claim_manual(run_id)
+    # Written first: `vipchaos down` finds the run even if this process dies mid-way.
+    STATE_FILE.write_text(json.dumps({"run_id": run_id, "bundle": args.config}))
+    cluster = None
+    try:
+        wanted = args.subnet or str(bundle.topology.subnet)
+        with subnet_lease(engine, wanted, bundle.topology.prefixlen) as subnet:
+            if subnet != str(bundle.topology.subnet):
+                try:
+                    bundle = relocate(bundle, subnet)
+                    if subnet != wanted:
+                        print(f"{wanted} is in use: using {subnet}")
+                except ConfigError:
+                    if args.subnet:
+                        raise
+                    # a literal config cannot move: network.up() says what holds its subnet
+            cluster = Cluster(engine, bundle, image, run_id=run_id)
+            cluster.network.up()
+        cluster.up()
+        cluster.network.hand_over()
+    except BaseException:
+        if cluster is not None:
+            cluster.down()  # safe to repeat: Cluster.up() already cleans up after itself
+        STATE_FILE.unlink(missing_ok=True)
+        raise
+    print(f"up in {cluster.timings['bringup_s']} s: run {cluster.run_id} on "
+          f"{cluster.topology.subnet}, VIP {cluster.topology.vip} on {cluster.vip_owners()}; "
+          "`vipchaos down` removes it")
     return 0
+
+
+def cmd_down(args) -> int:
+    """Remove the pair `vipchaos up` made (its run id is in the state file), and nothing else."""
+    from harness import ownership
+    run_id = args.run or _up_run_id()
+    if not run_id:
+        print(f"vipchaos: no pair from `vipchaos up` here (no {STATE_FILE}); `vipchaos status` "
+              "lists pairs and `vipchaos down --run RUN_ID` removes one", file=sys.stderr)
+        return 1
+    removed = ownership.reap_run(_engine(), run_id,
+                                 say=lambda m: print(m, file=sys.stderr))
+    if run_id == _up_run_id():
+        STATE_FILE.unlink(missing_ok=True)
+    if removed or not args.quiet:
+        print(f"run {run_id}: removed {', '.join(removed)}" if removed
+              else f"run {run_id}: nothing left to remove")
+    return 0
+
+
+def _up_run_id() -> str | None:
+    try:
+        return json.loads(STATE_FILE.read_text()).get("run_id")
+    except (FileNotFoundError, ValueError):
+        return None
 
 
 def cmd_status(args) -> int:
@@ -70,23 +143,31 @@ def cmd_status(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from harness.bench import bench_bringup, failover_stats
+    """Bring-up/reset times, or failover distributions (run them, or aggregate run dirs)."""
+    import time
+
+    from harness.bench import bench_bringup, bench_failover, failover_stats
     if args.what == "failover":
-        if not args.run_dirs:
-            print("vipchaos bench failover RUN_DIR [RUN_DIR ...]", file=sys.stderr)
-            return 2
-        print(failover_stats([Path(d) for d in args.run_dirs]))
+        if args.run_dirs:
+            print(failover_stats([Path(d) for d in args.run_dirs]))
+            return 0
+        if not args.fault:
+            raise ConfigError("vipchaos bench failover: give --fault F (and --runs N, "
+                              "--config B ...) to measure, or run directories to aggregate")
+        run_dir = Path(args.run_dir or f"runs/bench-{time.strftime('%Y%m%d-%H%M%S')}")
+        print(bench_failover(args.config or ["seed", "hardened"], args.fault, args.target,
+                             args.runs, run_dir))
+        print(f"report: {run_dir / 'index.html'}")
         return 0
-    bench_bringup(args.config, args.runs)
+    bench_bringup((args.config or ["seed"])[0], args.runs)
     return 0
 
 
 def cmd_replay(args) -> int:
-    from harness.incident import load_incident
     from harness.replay import describe, replay
     rep = replay(args.file, Path(args.run_dir) if args.run_dir else None)
-    print(describe(rep, load_incident(args.file).expect))
-    return 0 if rep.ok else 1
+    print(describe(rep))
+    return 0 if rep.ok else {"fail": 1}.get(rep.result.outcome, 2)
 
 
 def cmd_report(args) -> int:
@@ -128,6 +209,27 @@ def cmd_run(args) -> int:
     return int(pytest.main(argv))
 
 
+def cmd_check(args) -> int:
+    """Judge a stored run again from its history.jsonl alone."""
+    from harness.history import load
+    from harness.scenario import result_of
+    path = Path(args.test_dir)
+    hist = path / "history.jsonl"
+    if not hist.is_file():
+        raise ConfigError(f"{path}: no history.jsonl (give a test directory of a run, e.g. "
+                          "runs/latest/seed-kill-mysqld-owner)")
+    result = result_of(load(hist), path)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=1, default=str))
+    else:
+        for v in result.verdicts:
+            print(f"  {v.invariant:13} {v.status:8} {v.summary}")
+        print(f"outcome: {result.outcome}")
+        for why in result.judgement.reasons:
+            print(f"  - {why}")
+    return {"pass": 0, "accepted": 0, "fail": 1}.get(result.outcome, 2)
+
+
 def cmd_validate(args) -> int:
     from harness.config import load_bundle
     from harness.images import ensure_node
@@ -139,27 +241,61 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    """A bundle from a production pair's files, copied as they are, with a proposed lab map."""
+    from harness.importer import NodeInput, import_pair
+    nodes = [NodeInput("node1", Path(args.confs[0]), [Path(f) for f in args.scripts_node1],
+                       Path(args.mycnf_node1) if args.mycnf_node1 else None),
+             NodeInput("node2", Path(args.confs[1]), [Path(f) for f in args.scripts_node2],
+                       Path(args.mycnf_node2) if args.mycnf_node2 else None)]
+    res = import_pair(nodes, Path(args.out), Path(args.accounts) if args.accounts else None)
+    print(res.describe())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="vipchaos", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("images", help="make the base and node images (offline if need be)")
     s.add_argument("--base", default="debian:sid-slim")
     s.set_defaults(fn=cmd_images)
-    s = sub.add_parser("up", help="bring a pair up and leave it running")
+    s = sub.add_parser(
+        "up", help="bring a pair up and leave it running (until `vipchaos down`)",
+        description="Bring a pair up and leave it running. Its resources are owned by "
+        "'manual:<run id>', not by this process: `vipchaos clean` (which removes what dead "
+        "processes left) keeps it; only `vipchaos down` or `vipchaos clean --all` remove it. "
+        "If `up` dies before the pair is ready, `vipchaos clean` removes the remains.")
     s.add_argument("--config", default="seed", help="bundle name or directory")
-    s.add_argument("--subnet", help="lab subnet to move the bundle to (e.g. 198.18.160.0/24)")
+    s.add_argument("--subnet", help="lab subnet to move the bundle to (e.g. 198.18.160.0/24; "
+                   "default: the bundle's, else the first free /24 of 198.18.0.0/15)")
     s.set_defaults(fn=cmd_up)
     sub.add_parser("status", help="list vipchaos containers and networks").set_defaults(
         fn=cmd_status)
-    for name in ("down", "clean"):
-        s = sub.add_parser(name, help="remove every vipchaos container, network and host link")
-        s.add_argument("--quiet", action="store_true")
-        s.set_defaults(fn=cmd_clean)
-    s = sub.add_parser("bench", help="bring-up/reset times, or failover stats over run dirs")
+    s = sub.add_parser("down", help="remove the pair `vipchaos up` made, nothing else")
+    s.add_argument("--run", help="run id to remove (default: the one in .vipchaos-up.json)")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(fn=cmd_down)
+    s = sub.add_parser(
+        "clean", help="remove what dead runs left (owner process gone); says what first",
+        description="Remove the containers, networks, host links (vc-*) and iptables chains "
+        "(VC-*) of runs whose owning process is gone (killed sessions, crashed workers). Live "
+        "sessions and pairs from `vipchaos up` are kept: `vipchaos down` removes the latter.")
+    s.add_argument("--all", action="store_true",
+                   help="remove everything of ours, live runs and `up` pairs included")
+    s.add_argument("--dry-run", action="store_true", help="only list what would go")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(fn=cmd_clean)
+    s = sub.add_parser("bench", help="bring-up/reset times, or failover distributions "
+                       "(n, p50, p95, max per fault and bundle)")
     s.add_argument("what", choices=["bringup", "failover"])
-    s.add_argument("run_dirs", nargs="*", help="for failover: run directories to aggregate")
-    s.add_argument("--config", default="seed")
-    s.add_argument("--runs", type=int, default=5)
+    s.add_argument("run_dirs", nargs="*", help="for failover: aggregate these run directories "
+                   "instead of running")
+    s.add_argument("--config", action="append", help="bundle(s) (repeatable; default seed, and "
+                   "hardened for failover)")
+    s.add_argument("--fault", help="for failover: the fault to repeat (e.g. kill-mysqld)")
+    s.add_argument("--target", default="owner", help="owner | standby | a node name")
+    s.add_argument("--runs", type=int, default=5, help="repetitions per bundle (default 5)")
+    s.add_argument("--run-dir", help="where results go (default runs/bench-<timestamp>)")
     s.set_defaults(fn=cmd_bench)
     s = sub.add_parser("run", help="run the chaos suites against a config bundle")
     s.add_argument("--config", default="seed", help="bundle name or directory")
@@ -176,9 +312,25 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("file")
     s.add_argument("--run-dir")
     s.set_defaults(fn=cmd_replay)
+    s = sub.add_parser("check", help="judge a stored test run again from its history.jsonl")
+    s.add_argument("test_dir", help="a test's directory inside a run (runs/<ts>/<test>)")
+    s.add_argument("--json", action="store_true", help="print the result as JSON")
+    s.set_defaults(fn=cmd_check)
     s = sub.add_parser("report", help="re-render the report of a run directory")
     s.add_argument("run_dir")
     s.set_defaults(fn=cmd_report)
+    s = sub.add_parser("import", help="write a bundle from production keepalived.conf files "
+                       "(and check scripts, my.cnf, accounts), copied as they are")
+    s.add_argument("confs", nargs=2, metavar="CONF", help="node1's and node2's keepalived.conf")
+    s.add_argument("--scripts-node1", nargs="+", action="extend", default=[], metavar="FILE",
+                   help="node1's check scripts (placed where its keepalived.conf runs them)")
+    s.add_argument("--scripts-node2", nargs="+", action="extend", default=[], metavar="FILE")
+    s.add_argument("--mycnf-node1", metavar="FILE", help="node1's my.cnf (becomes /etc/my.cnf)")
+    s.add_argument("--mycnf-node2", metavar="FILE")
+    s.add_argument("--accounts", metavar="FILE", help="accounts.sql: CREATE USER/GRANT "
+                   "statements of the accounts the scripts and replication use")
+    s.add_argument("--out", required=True, help="the new bundle directory (must not exist)")
+    s.set_defaults(fn=cmd_import)
     args = p.parse_args(argv)
     try:
         return args.fn(args)

@@ -155,8 +155,8 @@ class Cluster:
             try:
                 history.add("phase", name="bring-up")
                 phase(name, "keepalived")
-                self._parallel(self._release_keepalived)
                 deadline = time.monotonic() + self.bounds()["bringup_s"]
+                self._boot_keepalived_in_order(history, deadline)
                 checks = tracked_checks(self.bundle)
                 wait.until(lambda: not problems_in(
                     state_at(history.events(), history.now(), [n.name for n in self.nodes]),
@@ -209,6 +209,28 @@ class Cluster:
 
     def _files(self, node: Node) -> dict:
         return self.bundle.render(node.spec).files
+
+    def _boot_keepalived_in_order(self, history: History, deadline: float) -> None:
+        """keepalived on the intended master first, then (once it is MASTER, gave up, or the
+        bound passed) on its peer: how an operator brings a pair up. Started at the same
+        instant, two BACKUP nodes with nopreempt race: whichever's master-down timer expires
+        first keeps the VIP, whatever the priorities (seen: the lower priority won by 0.1 s)."""
+        first = self.intended_owner
+        self._release_keepalived(first)
+
+        def settled() -> bool:
+            for e in reversed(history.events()):
+                if e.get("node") != first.name:
+                    continue
+                if e["kind"] == "vrrp" and not e.get("initial"):
+                    return e["state"] in ("MASTER", "FAULT", "STOP")
+                if e["kind"] == "proc" and e.get("keepalived") == 0:
+                    return True
+            return False
+        wait.until(settled, timeout=max(deadline - time.monotonic(), 0.1), interval=0.1)
+        for n in self.nodes:
+            if n is not first:
+                self._release_keepalived(n)
 
     def _release_keepalived(self, node: Node) -> None:
         node.exec(["rm", "-f", HOLD_KEEPALIVED])
@@ -399,7 +421,8 @@ class Cluster:
         self._parallel(self._apply_accounts)
         self._wire_replication()
         self.wait_replication_running()
-        self._parallel(self._release_keepalived)
+        for n in sorted(self.nodes, key=lambda n: -n.spec.priority):
+            self._release_keepalived(n)
         self.ensure_intended()
 
     # --- clients -----------------------------------------------------------------------

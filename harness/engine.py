@@ -1,14 +1,16 @@
 """The only module that talks to the Docker engine.
 
 Everything else receives an ``Engine`` (or a fake with the same methods in unit tests).
-Every object created carries ``vipchaos.managed=1`` and ``vipchaos.run=<run id>`` labels and a
-``vipchaos-`` name, so ``reap()`` can remove leftovers of a crashed run.
+Every object created carries ``vipchaos.managed=1``, ``vipchaos.run=<run id>`` and
+``vipchaos.owner`` labels and a ``vipchaos-`` name, so ``reap()`` can remove what a dead process
+left (see ``harness.ownership``) without touching a live session's pair.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import secrets
 import tarfile
 import time
 
@@ -16,11 +18,19 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
+from harness import ownership
 from harness.errors import CommandError, DockerUnavailable, HarnessError, NetworkSetupError
+from harness.ownership import OWNER_LABEL, Resource
 
 LABEL = "vipchaos.managed"
 RUN_LABEL = "vipchaos.run"
 PREFIX = "vipchaos-"
+
+
+def labels_for(labels: dict[str, str]) -> dict[str, str]:
+    """``labels`` plus the managed flag and the owner of their run (this process unless the
+    run was claimed, see ``ownership.owner_of``)."""
+    return {LABEL: "1", OWNER_LABEL: ownership.owner_of(labels.get(RUN_LABEL)), **labels}
 
 
 class Engine:
@@ -60,7 +70,7 @@ class Engine:
             docker.types.IPAMPool(subnet=subnet, gateway=gateway)])
         try:
             self.client.networks.create(name, driver="macvlan", options={"parent": parent},
-                                        ipam=ipam, labels={LABEL: "1", **labels})
+                                        ipam=ipam, labels=labels_for(labels))
         except docker.errors.APIError as exc:
             raise NetworkSetupError(
                 f"Docker refused to create macvlan network {name} on {parent} with subnet "
@@ -93,7 +103,7 @@ class Engine:
             cap_add=["NET_ADMIN", "NET_RAW"], network_mode=network, extra_hosts=extra_hosts,
         )
         cid = self.client.api.create_container(
-            image, name=name, hostname=hostname, labels={LABEL: "1", **labels},
+            image, name=name, hostname=hostname, labels=labels_for(labels),
             environment=env, host_config=host_cfg, networking_config=netcfg, detach=True,
         )["Id"]
         return self.client.containers.get(cid)
@@ -102,11 +112,12 @@ class Engine:
                  labels: dict[str, str], timeout: float = 60) -> tuple[int, str]:
         """Run a shell script once in a throwaway container holding ``files``; returns (exit
         code, output). It sits on Docker's default bridge only so that it has an ``eth0`` for
-        ``keepalived -t`` to find. The container is removed whatever happens."""
-        name = f"{PREFIX}check-{int(time.time() * 1000) % 10**9}"
+        ``keepalived -t`` to find. The container is removed whatever happens (and by the reaper
+        if this process is killed). The name is random: two sessions may validate at once."""
+        name = f"{PREFIX}check-{secrets.token_hex(6)}"
         c = self.client.containers.create(
             image, ["bash", "-c", script], entrypoint=[], name=name, network_mode="bridge",
-            labels={LABEL: "1", **labels})
+            labels=labels_for(labels))
         try:
             self.put_files(c, files)
             c.start()
@@ -118,12 +129,13 @@ class Engine:
     def container(self, name: str) -> Container:
         return self.client.containers.get(name)
 
-    def put_files(self, c: Container, files: dict[str, tuple[str, int]]) -> None:
-        """Copy files (path -> (text, mode)) into a container, created or running."""
+    def put_files(self, c: Container, files: dict[str, tuple[bytes | str, int]]) -> None:
+        """Copy files (path -> (exact bytes or text, mode)) into a container, created or
+        running; bytes go in unchanged, owned by root."""
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
-            for path, (text, mode) in files.items():
-                data = text.encode()
+            for path, (content, mode) in files.items():
+                data = content.encode() if isinstance(content, str) else bytes(content)
                 info = tarfile.TarInfo(path.lstrip("/"))
                 info.size, info.mode, info.mtime = len(data), mode, int(time.time())
                 tar.addfile(info, io.BytesIO(data))
@@ -217,20 +229,52 @@ class Engine:
         networks = self.client.networks.list(filters=flt)
         return containers, networks
 
-    def reap(self, run_id: str | None = None) -> list[str]:
-        """Remove managed containers and networks (of one run, or all). Returns their names."""
+    def resources(self, run_id: str | None = None) -> list[Resource]:
+        """Managed containers and networks (of one run, or all) with their run and owner."""
         containers, networks = self.managed(run_id)
+        return ([Resource("container", c.name, *_run_and_owner(c.labels)) for c in containers]
+                + [Resource("network", n.name, *_run_and_owner(n.attrs.get("Labels")))
+                   for n in networks])
+
+    def remove(self, res: Resource) -> None:
+        """Remove one container or network; nothing happens if it is already gone."""
+        if res.kind == "container":
+            self.remove_container(res.name)
+            return
+        try:
+            self.remove_network(res.name)
+        except docker.errors.APIError as exc:  # e.g. a container of another run still on it
+            raise HarnessError(f"Could not remove network {res.name}: {exc}. `docker network "
+                               f"inspect {res.name}` shows what still uses it.") from exc
+
+    def reap(self, run_id: str | None = None) -> list[str]:
+        """Remove one run's containers and networks, whoever owns them; without ``run_id``,
+        everything (Docker's and the host's) whose owner is dead (``ownership.reap_dead``).
+        Returns the names removed."""
+        if run_id is None:
+            return ownership.reap_dead(self)
         removed = []
-        for c in containers:
-            self.remove_container(c.name)
-            removed.append(c.name)
-        for n in networks:
+        for res in sorted(self.resources(run_id), key=lambda r: ownership.ORDER[r.kind]):
             try:
-                n.remove()
-                removed.append(n.name)
-            except docker.errors.APIError:
+                self.remove(res)
+                removed.append(res.name)
+            except HarnessError:
                 pass
         return removed
+
+    def reap_all(self) -> list[str]:
+        """Remove every managed container and network, live or not (list them first with
+        ``resources()``). Host links and chains: ``ownership.reap_all``."""
+        removed = []
+        for res in sorted(self.resources(), key=lambda r: ownership.ORDER[r.kind]):
+            self.remove(res)
+            removed.append(res.name)
+        return removed
+
+
+def _run_and_owner(labels: dict[str, str] | None) -> tuple[str, str]:
+    labels = labels or {}
+    return labels.get(RUN_LABEL, ""), labels.get(OWNER_LABEL, "")
 
 
 def connect() -> docker.DockerClient:

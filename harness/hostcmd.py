@@ -13,10 +13,12 @@ import subprocess
 from harness.errors import CommandError
 
 
-def run(cmd: list[str], *, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
-    """Run a host command; raise CommandError (command, exit code, output) when it fails."""
+def run(cmd: list[str], *, check: bool = True, timeout: float = 30,
+        input: str | None = None) -> subprocess.CompletedProcess:
+    """Run a host command (``input`` on its stdin); raise CommandError (command, exit code,
+    output) when it fails, and when the command is not installed even with ``check=False``."""
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input)
     except FileNotFoundError as exc:
         raise CommandError(shlex.join(cmd), 127, f"{cmd[0]} is not installed") from exc
     except subprocess.TimeoutExpired as exc:

@@ -1,29 +1,35 @@
 """Bad input gets a clear error that says what to do, and leaves nothing running.
 
-These use the real engine, on lab subnets of their own so they can share a session with the
-suites' pair."""
+These use the real engine, on lab subnets leased for them (``network.subnet_lease``) so they can
+share a host with the suites' pair and with other sessions."""
 
 import json
 import shutil
 import subprocess
+from ipaddress import IPv4Network
 
 import docker
 import pytest
 
-from harness.cluster import Cluster
+from harness import ownership
+from harness.cluster import Cluster, new_run_id
 from harness.config import BUNDLES_DIR, load_bundle, relocate
-from harness.engine import Engine
+from harness.engine import LABEL, RUN_LABEL, Engine
 from harness.errors import DockerUnavailable, NetworkSetupError, ReadinessTimeout
+from harness.network import subnet_lease
 
 
-def _links() -> set[str]:
+def _host_leftovers(run_id: str) -> list[str]:
+    """The run's host links and iptables rules/chains still present."""
     out = subprocess.run(["ip", "-j", "link"], capture_output=True, text=True).stdout
-    return {link["ifname"] for link in json.loads(out) if link["ifname"].startswith("vc-")}
+    links = [x["ifname"] for x in json.loads(out) if x["ifname"].startswith(f"vc-{run_id}-")]
+    rules = subprocess.run(["iptables", "-w", "10", "-S"], capture_output=True, text=True).stdout
+    return links + [r for r in rules.splitlines() if f"VC-{run_id}" in r or f"run={run_id}" in r]
 
 
 def _leftovers(engine: Engine, run_id: str) -> list[str]:
     containers, networks = engine.managed(run_id)
-    return [c.name for c in containers] + [n.name for n in networks]
+    return [c.name for c in containers] + [n.name for n in networks] + _host_leftovers(run_id)
 
 
 def test_docker_unreachable(monkeypatch):
@@ -32,22 +38,35 @@ def test_docker_unreachable(monkeypatch):
         Engine()
 
 
-def test_subnet_already_used_by_a_docker_network(docker_engine, node_image):
-    bundle = relocate(load_bundle("seed"), "198.18.154.0/24")
-    squatter = docker_engine.client.networks.create(
-        "vipchaos-test-squatter", driver="bridge", labels={"vipchaos.managed": "1"},
-        ipam=docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(
-            subnet="198.18.154.0/25")]))
-    links_before = _links()
-    try:
-        cluster = Cluster(docker_engine, bundle, node_image)
-        with pytest.raises(NetworkSetupError, match="overlaps Docker network "
-                                                    "'vipchaos-test-squatter'"):
-            cluster.up()
-        assert _links() == links_before
-        assert _leftovers(docker_engine, cluster.run_id) == []
-    finally:
-        squatter.remove()
+@pytest.fixture
+def squatter(docker_engine):
+    """A Docker network on half of a leased /24 (labelled as ours, so a reaper of dead runs
+    leaves it alone while this session lives)."""
+    run_id = new_run_id()
+    with subnet_lease(docker_engine, "198.18.154.0/24") as subnet:
+        half = next(IPv4Network(subnet).subnets(new_prefix=25))
+        net = docker_engine.client.networks.create(
+            f"vipchaos-test-squatter-{run_id}", driver="bridge",
+            labels={LABEL: "1", RUN_LABEL: run_id,
+                    ownership.OWNER_LABEL: ownership.owner_of(run_id)},
+            ipam=docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=str(half))]))
+    yield net, subnet
+    net.remove()
+
+
+def test_subnet_already_used_by_a_docker_network(docker_engine, node_image, squatter):
+    net, subnet = squatter
+    cluster = Cluster(docker_engine, relocate(load_bundle("seed"), subnet), node_image)
+    with pytest.raises(NetworkSetupError, match=f"overlaps Docker network '{net.name}'"):
+        cluster.up()
+    assert _leftovers(docker_engine, cluster.run_id) == []
+
+
+def test_the_subnet_lease_moves_off_a_taken_subnet(docker_engine, squatter):
+    _, subnet = squatter
+    with subnet_lease(docker_engine, subnet) as other:
+        assert not IPv4Network(other).overlaps(IPv4Network(subnet))
+        assert IPv4Network(other).subnet_of(IPv4Network("198.18.0.0/15"))
 
 
 def test_node_that_never_becomes_ready_shows_its_logs(docker_engine, node_image, tmp_path):
@@ -55,12 +74,12 @@ def test_node_that_never_becomes_ready_shows_its_logs(docker_engine, node_image,
     shutil.copytree(BUNDLES_DIR / "seed", broken)
     (broken / "my.cnf.j2").write_text("[mysqld]\nserver_id = {{ node.index }}\n"
                                       "no_such_option_at_all = 1\n")
-    bundle = relocate(load_bundle(broken), "198.18.153.0/24")
-    links_before = _links()
-    cluster = Cluster(docker_engine, bundle, node_image, ready_timeout=15)
+    with subnet_lease(docker_engine, "198.18.153.0/24") as subnet:
+        cluster = Cluster(docker_engine, relocate(load_bundle(broken), subnet), node_image,
+                          ready_timeout=15)
+        cluster.network.up()
     with pytest.raises(ReadinessTimeout) as exc:
         cluster.up()
     msg = str(exc.value)
     assert "mysqld on node" in msg and "no_such_option_at_all" in msg  # the log tail says why
     assert _leftovers(docker_engine, cluster.run_id) == []
-    assert _links() == links_before
