@@ -8,12 +8,18 @@ CONFIG ?=
 INCIDENT ?=
 PYTEST_ARGS ?=
 CONFIG_ARG := $(if $(CONFIG),--vipchaos-config=$(CONFIG),)
+# Parallel pairs (pytest-xdist), one per worker and bundle: cores + 1 (the work is mostly waiting
+# on VRRP timers), at most one worker per 3 GiB of memory (a pair takes ~1 GiB). N=1: serial.
+N ?= $(shell $(PY) -c "import os; c = os.cpu_count() or 1; \
+  m = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30; \
+  print(max(1, min(c + 1, int(m // 3))))")
+XDIST := $(if $(filter 1,$(N)),,-n $(N) --dist load)
 
 .PHONY: help venv deps images browser test unit chaos smoke replay bench lint clean
 
 help:
 	@echo "make test      unit tests + chaos suites (sets up venv and images itself)"
-	@echo "make chaos     chaos suites only, with a summary table   [CONFIG=bundle-dir]"
+	@echo "make chaos     chaos suites only, with a summary table   [CONFIG=bundle-dir] [N=workers]"
 	@echo "make replay INCIDENT=incidents/x.yaml   replay an incident"
 	@echo "make images | bench | lint | clean"
 
@@ -36,14 +42,14 @@ browser:
 # After a run: remove only what dead processes left (`vipchaos clean` never touches a live
 # session, another worker's pair or a `vipchaos up` pair; `vipchaos clean --all` would).
 test: images browser
-	$(BIN)/pytest tests suites $(CONFIG_ARG) $(PYTEST_ARGS); rc=$$?; \
+	$(BIN)/pytest tests suites $(XDIST) $(CONFIG_ARG) $(PYTEST_ARGS); rc=$$?; \
 	  $(BIN)/vipchaos clean --quiet; exit $$rc
 
 unit: $(STAMP) browser
 	$(BIN)/pytest tests $(PYTEST_ARGS)
 
 chaos: images
-	$(BIN)/pytest suites $(CONFIG_ARG) $(PYTEST_ARGS); rc=$$?; \
+	$(BIN)/pytest suites $(XDIST) $(CONFIG_ARG) $(PYTEST_ARGS); rc=$$?; \
 	  $(BIN)/vipchaos clean --quiet; exit $$rc
 
 smoke: images

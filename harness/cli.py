@@ -62,11 +62,10 @@ def cmd_up(args) -> int:
     """Bring a pair up and hand it to the user (owner ``manual:<run>``): no dead-owner reaper
     removes it, only ``vipchaos down`` or ``vipchaos clean --all``."""
     from harness import ownership
-    from harness.cluster import Cluster, new_run_id
+    from harness.cluster import new_run_id
     from harness.config import load_bundle, relocate
-    from harness.errors import ConfigError
     from harness.images import ensure_node
-    from harness.network import subnet_lease
+    from harness.pair import bring_up
     engine = _engine()
     previous = _up_run_id()
     if previous and any(r.run_id == previous for r in ownership.inventory(engine)):
@@ -74,32 +73,21 @@ def cmd_up(args) -> int:
                            f"({STATE_FILE}): `vipchaos down` removes it first.")
     image, _ = ensure_node(engine)
     bundle = load_bundle(args.config)
+    if args.subnet:
+        bundle = relocate(bundle, args.subnet)
     run_id = new_run_id()
-    ownership.claim_manual(run_id)
     # Written first: `vipchaos down` finds the run even if this process dies mid-way.
     STATE_FILE.write_text(json.dumps({"run_id": run_id, "bundle": args.config}))
-    cluster = None
     try:
-        wanted = args.subnet or str(bundle.topology.subnet)
-        with subnet_lease(engine, wanted, bundle.topology.prefixlen) as subnet:
-            if subnet != str(bundle.topology.subnet):
-                try:
-                    bundle = relocate(bundle, subnet)
-                    if subnet != wanted:
-                        print(f"{wanted} is in use: using {subnet}")
-                except ConfigError:
-                    if args.subnet:
-                        raise
-                    # a literal config cannot move: network.up() says what holds its subnet
-            cluster = Cluster(engine, bundle, image, run_id=run_id)
-            cluster.network.up()
-        cluster.up()
-        cluster.network.hand_over()
+        cluster = bring_up(engine, image, bundle, run_id=run_id, manual=True)
     except BaseException:
-        if cluster is not None:
-            cluster.down()  # safe to repeat: Cluster.up() already cleans up after itself
+        ownership.reap_run(engine, run_id)
         STATE_FILE.unlink(missing_ok=True)
         raise
+    if cluster.setup_error:
+        print(f"warning: {cluster.setup_error}", file=sys.stderr)
+    print(f"bring-up: {cluster.bringup_result.outcome}: "
+          + "; ".join(cluster.bringup_result.judgement.reasons or ["as intended"]))
     print(f"up in {cluster.timings['bringup_s']} s: run {cluster.run_id} on "
           f"{cluster.topology.subnet}, VIP {cluster.topology.vip} on {cluster.vip_owners()}; "
           "`vipchaos down` removes it")

@@ -42,15 +42,25 @@ log = logging.getLogger("vipchaos")
 
 
 def bring_up(engine: Engine, image: str, bundle: Bundle, *, subnet: str | None = None,
-             out_dir: Path | None = None) -> Cluster:
+             out_dir: Path | None = None, run_id: str | None = None,
+             manual: bool = False) -> Cluster:
     """A pair for ``bundle`` on a free lab subnet (the preferred one when free), booted,
     its bring-up judged (``cluster.bringup_result``, saved under ``out_dir``), then put in
     the intended state. If that last step fails, ``cluster.setup_error`` says why (with the
-    bring-up verdict); the pair stays up for what can still be tested."""
+    bring-up verdict); the pair stays up for what can still be tested.
+
+    ``manual``: the pair is handed to the user (``vipchaos up``, ``--vipchaos-keep``): no
+    dead-owner reaper removes it once this process ends; ``vipchaos down`` or ``clean --all``
+    does. Anything that fails before the hand-over is removed."""
+    from harness import ownership
+    from harness.cluster import new_run_id
+    run_id = run_id or new_run_id()
+    if manual:
+        ownership.claim_manual(run_id)
     with subnet_lease(engine, subnet or str(bundle.topology.subnet)) as lab:
         if lab != str(bundle.topology.subnet):
             bundle = relocate(bundle, lab)
-        cluster = Cluster(engine, bundle, image)
+        cluster = Cluster(engine, bundle, image, run_id=run_id)
         try:
             cluster.make_network()
         except BaseException:
@@ -58,6 +68,8 @@ def bring_up(engine: Engine, image: str, bundle: Bundle, *, subnet: str | None =
             raise
     log.info("%s: bringing the pair up on %s", bundle.name, lab)
     cluster.up()
+    if manual:
+        cluster.network.hand_over()
     cluster.bringup_result = result_of(cluster.bringup.events(), out_dir)
     if out_dir is not None:
         save(cluster.bringup_result, cluster.bringup, out_dir)

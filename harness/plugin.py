@@ -201,12 +201,14 @@ class PairPool:
         from harness.pair import bring_up
         from harness.scenario import safe_name
         return bring_up(self.engine, self.image, bundle, subnet=self.settings.subnet,
-                        out_dir=self.settings.run_dir / f"{safe_name(bundle.name)}-bring-up")
+                        out_dir=self.settings.run_dir / f"{safe_name(bundle.name)}-bring-up",
+                        manual=self.settings.keep)
 
     def close(self) -> None:
         for cluster in self.pairs.values():
             if self.settings.keep:
-                log.info("keeping run %s (`vipchaos clean --all` removes it)", cluster.run_id)
+                log.info("keeping run %s on %s (VIP %s): `vipchaos clean --all` removes it",
+                         cluster.run_id, cluster.topology.subnet, cluster.topology.vip)
             else:
                 cluster.down()
         self.pairs.clear()
