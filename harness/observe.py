@@ -151,8 +151,9 @@ class KeepalivedLog(Observer):
         super().__init__(history, nodes)
         self._offsets: dict[tuple[str, str], int] = {}
         self._initial: list[tuple[str, str, dict[str, Any]]] = []
+        self._state: dict[str, str] = {}
         for n in nodes:
-            state: dict[str, Any] = {}
+            state: dict[str, tuple[float, dict[str, Any]]] = {}
             for path in KEEPALIVED_LOGS:
                 data = self._read(n, path) or b""
                 self._offsets[(n.name, path)] = len(data)
@@ -160,12 +161,14 @@ class KeepalivedLog(Observer):
                     parsed = parse_klog(line)
                     for kind, fields in klog_events(parsed[1], path.endswith("_vrrp.log")) \
                             if parsed else []:
-                        if kind == "vrrp":
-                            state["vrrp"] = fields
-                        elif kind == "check":
-                            state[f"check:{fields['script']}"] = fields
-            for key, fields in state.items():
+                        key = "vrrp" if kind == "vrrp" else \
+                            f"check:{fields['script']}" if kind == "check" else None
+                        if key and (key not in state or parsed[0] >= state[key][0]):
+                            state[key] = (parsed[0], fields)
+            for key, (_, fields) in sorted(state.items()):
                 self._initial.append((n.name, key.split(":")[0], fields))
+                if key == "vrrp":
+                    self._state[n.name] = fields["state"]
 
     def start(self) -> Observer:
         for node, kind, fields in self._initial:
@@ -208,6 +211,10 @@ class KeepalivedLog(Observer):
         wall, text = parsed
         t = self.history.wall_to_t(wall)
         for kind, fields in klog_events(text, child_log):
+            if kind == "vrrp":
+                if fields["state"] == "STOP" and self._state.get(node) == "STOP":
+                    continue  # the child and the parent both say it stopped: once is enough
+                self._state[node] = fields["state"]
             self.history.add(kind, t=t, node=node, **fields)
 
 

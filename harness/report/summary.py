@@ -17,6 +17,11 @@ INVARIANTS = ("bringup", "single_owner", "migration", "service", "redundancy", "
 SHORT = {"bringup": "bring-up", "single_owner": "1-owner", "migration": "migrate",
          "service": "service", "redundancy": "redund", "flapping": "flap", "origin": "origin",
          "replication": "repl", "writes": "writes"}
+#: the fields of a result row, for a test that crashed before writing one
+EMPTY: dict[str, Any] = {"fault": None, "nodes": [], "verdicts": [], "expectations": [],
+                         "failover_s": None, "dual_owner_s": None, "write_gap_s": None,
+                         "writes": {"ok": 0, "fail": 0, "unknown": 0, "lost": None},
+                         "duration_s": 0.0, "skip_reason": None, "_dir": ""}
 CELLS = {"pass": "ok", "FAIL": "FAIL", "unknown": "?", "accepted": "accept", "stale": "STALE"}
 
 
@@ -36,10 +41,11 @@ def load_results(run_dir: Path) -> list[dict[str, Any]]:
                     r["outcome"] = t["status"]
                 out.append(r)
             elif t.get("status") in ("error", "fail", "skipped"):
-                out.append({"test": t["nodeid"].split("::")[-1], "bundle": "-",
-                            "outcome": t["status"], "verdicts": [], "_dir": "",
+                out.append({**EMPTY, "test": t["nodeid"].split("::")[-1], "bundle": "-",
+                            "outcome": t["status"],
                             "judgement": {"reasons": [f"pytest: {t['pytest']} (no result "
-                                                      "written: the test crashed or errored)"]}})
+                                                      "written: the test crashed or errored)"],
+                                          "per_invariant": {}}})
         return out
     out = []
     for f in sorted(run_dir.glob("*/result.json")):
