@@ -62,8 +62,11 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
         result = run_scenario(cluster, scenario,
                               run_dir / safe_name(f"{bundle.name}-{scenario.name}"))
     j = result.judgement
+    judged = {v.invariant for v in result.verdicts}
+    unjudged = [f"{e.invariant}: the incident expects it ({e.where}) but this run does not "
+                "judge it" for e in scenario.expectations if e.invariant not in judged]
     html = report.write_all(run_dir)["html"]
-    return Replay(j.ok, j.reasons, result, html, inc)
+    return Replay(j.ok and not unjudged, j.reasons + unjudged, result, html, inc)
 
 
 def describe(rep: Replay) -> str:

@@ -26,9 +26,9 @@ def fail_restore_fail(fault: str, bound: float, expectations=()) -> Scenario:
             Step(0, fault, "owner", hold, heal_once_moved=True),
             Step(None, None, "last-faulted", action="restore", when="healed", timeout=hold + 5),
             Step(None, fault, "owner", hold, heal_once_moved=True, when="redundant",
-                 timeout=bound + 10),
+                 timeout=bound),
             Step(None, None, "last-faulted", action="restore", when="healed", timeout=hold + 5),
-            Step(None, None, when="redundant", timeout=bound + 10),
+            Step(None, None, when="redundant", timeout=bound),
         ],
         expectations=list(expectations),
     )
@@ -40,7 +40,7 @@ def standby_fail_restore(fault: str, bound: float, expectations=()) -> Scenario:
         steps=[
             Step(0, fault, "standby", 8.0),
             Step(None, None, "last-faulted", action="restore", when="healed", timeout=20),
-            Step(None, None, when="redundant", timeout=bound + 10),
+            Step(None, None, when="redundant", timeout=bound),
         ],
         expectations=list(expectations),
     )

@@ -14,7 +14,7 @@ from harness.bundle.topology import Topology
 from harness.errors import ConfigError
 from harness.judge import WHEN, Expectation
 
-ACCEPT_KEYS = ("fault", "target", "invariant", "when", "reason")
+ACCEPT_KEYS = ("fault", "target", "scenario", "invariant", "when", "reason")
 
 
 def known_invariants() -> list[str] | None:
@@ -84,7 +84,7 @@ def load_risks(path: Path, topo: Topology) -> list[Expectation]:
                               f"{', '.join(WHEN)}")
         reason = field("reason", required=True)
         out.append(Expectation(invariant=invariant, fault=fault, target=target, when=when,
-                               reason=reason, where=where))
+                               reason=reason, where=where, scenario=field("scenario")))
     return out
 
 

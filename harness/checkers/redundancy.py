@@ -35,8 +35,9 @@ def check_redundancy(events: list[Event]) -> Verdict:
         nxt = next((e["t"] for e in events if e["kind"] == "fault" and e.get("phase") == "start"
                     and e["t"] > r["t"]), end)
         deadline = min(r["t"] + bound, nxt, end)
-        ok_at = next((t for t in marks if r["t"] <= t <= deadline
-                      and not problems_in(state_at(events, t, nodes), None, checks)), None)
+        candidates = [r["t"], *(t for t in marks if r["t"] < t < deadline), deadline]
+        ok_at = next((t for t in candidates
+                      if not problems_in(state_at(events, t, nodes), None, checks)), None)
         if ok_at is None:
             if deadline - r["t"] < bound and deadline == end:
                 return unknown(NAME, f"the run ended {end - r['t']:.1f} s after the restore of "
