@@ -14,7 +14,7 @@ from harness.bundle.topology import Topology
 from harness.errors import ConfigError
 from harness.judge import WHEN, Expectation
 
-ACCEPT_KEYS = ("fault", "target", "scenario", "invariant", "when", "reason")
+ACCEPT_KEYS = ("fault", "target", "scenario", "invariant", "when", "reason", "intermittent")
 
 
 def known_invariants() -> list[str] | None:
@@ -84,8 +84,16 @@ def load_risks(path: Path, topo: Topology) -> list[Expectation]:
                               f"{', '.join(WHEN)}")
         reason = field("reason", required=True)
         out.append(Expectation(invariant=invariant, fault=fault, target=target, when=when,
-                               reason=reason, where=where, scenario=field("scenario")))
+                               reason=reason, where=where, scenario=field("scenario"),
+                               intermittent=_flag(doc, e, i, "intermittent")))
     return out
+
+
+def _flag(doc: TomlDoc, e: dict, i: int, key: str) -> bool:
+    value = e.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{doc.where('accept', i, key)}: {key} is true or false")
+    return value
 
 
 def load_faults(doc: TomlDoc) -> list[str] | None:
