@@ -95,7 +95,8 @@ class Cluster:
 
     # --- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> Cluster:
-        self.up()
+        if self.bringup is None:
+            self.up()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -453,17 +454,17 @@ class Cluster:
         node.vcctl("start", "mysqld")
 
     def rebuild(self) -> None:
-        """Replace both nodes with fresh ones on the same network, booted like at bring-up."""
+        """Replace both nodes with fresh ones on the same network, booted exactly like at
+        bring-up (that recording is kept; this one is not judged)."""
         for n in self.nodes:
             self.engine.remove_container(n.container_name)
-        self._create_nodes()
-        self._parallel(lambda n: n.start())
-        self._parallel(self.wait_mysqld)
-        self._parallel(self._apply_accounts)
-        self._wire_replication()
-        self.wait_replication_running()
-        for n in sorted(self.nodes, key=lambda n: -n.spec.priority):
-            self._release_keepalived(n)
+        kept = self.bringup
+        try:
+            self.up()
+        finally:
+            self.bringup = kept or self.bringup
+        for n in self.nodes:
+            n.pid(refresh=True)
         self.ensure_intended()
 
     # --- clients -----------------------------------------------------------------------

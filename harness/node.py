@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from harness.engine import Engine
 from harness.errors import CommandError, HarnessError
 
 ADMIN_USER, ADMIN_PASSWORD = "vipchaos", "vipchaos"
+PID_RECHECK_S = 0.3  # how often a node whose init is gone is asked for again
 MYSQL_LOG, KEEPALIVED_CONSOLE = "/var/log/mysql/error.log", "/var/log/keepalived.log"
 #: keepalived's own log files (``--log-file``): the parent's and the VRRP child's
 KEEPALIVED_LOGS = ("/var/log/vipchaos/keepalived.log", "/var/log/vipchaos/keepalived_vrrp.log")
@@ -54,6 +56,7 @@ class Node:
         self.engine, self.spec, self.container_name = engine, spec, container_name
         self.vip, self.interface, self.network = vip, interface, network
         self._pid: int | None = None
+        self._pid_checked = 0.0
         self._lock = threading.Lock()
 
     @property
@@ -160,28 +163,32 @@ class Node:
     def holds_vip(self) -> tuple[bool | None, str]:
         """Whether the node's kernel has the VIP as a local address, and how that is known.
 
-        (True/False, "fib") from the node's routing table; (False, "stopped") when the container
-        is not running (no network namespace exists, so it holds nothing); (None, error) when
-        the state could not be read: unknown, never "not held"."""
+        (True/False, "fib") from the node's routing table; (False, "gone") when the node's
+        init process is gone (its network namespace went with it: it holds nothing; a restarted
+        container has a new, empty namespace until keepalived adds the VIP seconds later);
+        (None, why) when the state could not be read: unknown, never "not held"."""
         pid = self.pid()
         if pid:
             try:
                 return vip_in_fib(Path(f"/proc/{pid}/net/fib_trie").read_text(), self.vip), "fib"
-            except OSError:
-                pass
-        try:
-            st = self.status()
-        except Exception as exc:  # the engine itself is unreachable: we do not know
-            return None, f"engine: {exc}"[:200]
-        with self._lock:
-            self._pid = st["pid"]
-        if not st["running"]:
-            return False, "stopped"
-        try:
-            return vip_in_fib(Path(f"/proc/{st['pid']}/net/fib_trie").read_text(),
-                              self.vip), "fib"
-        except OSError as exc:
-            return None, f"fib_trie unreadable: {exc}"[:200]
+            except (FileNotFoundError, ProcessLookupError):
+                pass  # that process is gone: so is its namespace
+            except OSError as exc:
+                return None, f"fib_trie unreadable: {exc}"[:200]
+        now = time.monotonic()
+        if now - self._pid_checked >= PID_RECHECK_S:
+            self._pid_checked = now
+            try:
+                st = self.status()
+            except Exception as exc:
+                if pid:
+                    return False, "gone"
+                return None, f"engine: {exc}"[:200]
+            with self._lock:
+                self._pid = st["pid"]
+            if st["running"] and st["pid"] and st["pid"] != pid:
+                return self.holds_vip()
+        return False, "gone" if pid else "stopped"
 
     # --- SQL ---------------------------------------------------------------------------
     def sql(self, query: str, args: Any = None, *, timeout: float = 5) -> list[dict[str, Any]]:

@@ -56,11 +56,13 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
     )
     log.info("replaying %r on bundle %s (source: %s)", inc.name, bundle.name, inc.source)
     cluster = bring_up(engine, image, bundle, subnet=subnet)
-    with cluster:
+    try:  # the pair is up already: `with cluster` would boot it a second time
         if cluster.setup_error:
             raise HarnessError(cluster.setup_error)
         result = run_scenario(cluster, scenario,
                               run_dir / safe_name(f"{bundle.name}-{scenario.name}"))
+    finally:
+        cluster.down()
     j = result.judgement
     judged = {v.invariant for v in result.verdicts}
     unjudged = [f"{e.invariant}: the incident expects it ({e.where}) but this run does not "
