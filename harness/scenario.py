@@ -324,7 +324,10 @@ def _moved_and_served(events: list[Event], fault: Fault) -> bool:
 
 
 def _heal(fault: Fault, history: History) -> None:
+    """Heal and record it, stamped when the heal began (a repair that waits for mysqld to
+    answer must not make the pair's reaction look earlier than the heal)."""
     if fault.active:
+        t = history.now()
         try:
             fault.heal()
         except Exception as exc:
@@ -332,8 +335,9 @@ def _heal(fault: Fault, history: History) -> None:
             history.add("fault", phase="heal-failed", fault=fault.name,
                         step=getattr(fault, "step", None), nodes=fault.nodes, detail=str(exc))
             raise
-        history.add("fault", phase="healed", fault=fault.name,
-                    step=getattr(fault, "step", None), nodes=fault.nodes)
+        history.add("fault", t=t, phase="healed", fault=fault.name,
+                    step=getattr(fault, "step", None), nodes=fault.nodes,
+                    done_at=history.now())
 
 
 def _heal_all(cluster: Cluster, history: History) -> None:

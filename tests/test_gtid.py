@@ -34,3 +34,31 @@ def test_tagged_gtids_are_kept_apart():
 def test_garbage_is_rejected(bad):
     with pytest.raises(ValueError, match="GTID"):
         gtid.parse(bad)
+
+
+def test_empty_parts_are_skipped_not_the_end():
+    assert gtid.parse(f"{A}:1-3,,{B}:1") == {A: [(1, 3)], B: [(1, 1)]}
+    assert gtid.parse(f",{A}:2") == {A: [(2, 2)]}
+
+
+def test_tags_may_be_upper_case():
+    assert gtid.parse(f"{A}:MyTag_1:4") == {f"{A}:mytag_1": [(4, 4)]}
+
+
+def test_adjacent_intervals_merge_but_gaps_stay():
+    assert gtid.parse(f"{A}:1-3:4-5") == {A: [(1, 5)]}
+    assert gtid.parse(f"{A}:1-3:5-6") == {A: [(1, 3), (5, 6)]}
+    assert gtid.parse(f"{A}:1-9:2-3") == {A: [(1, 9)]}
+
+
+def test_difference_against_intervals_before_and_after():
+    assert gtid.difference(f"{A}:1-3", f"{A}:7-9") == f"{A}:1-3"
+    assert gtid.difference(f"{A}:5-10", f"{A}:1-2") == f"{A}:5-10"
+    assert gtid.difference(f"{A}:4-10", f"{A}:1-2:5-6") == f"{A}:4:7-10"
+    assert gtid.difference(f"{A}:1-10", f"{A}:1-10") == ""
+
+
+def test_parsed_sets_are_accepted_as_they_are():
+    parsed = gtid.parse(f"{A}:1-3")
+    assert gtid.equal(parsed, f"{A}:1-3")
+    assert gtid.difference(parsed, {}) == f"{A}:1-3"

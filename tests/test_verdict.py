@@ -1,4 +1,13 @@
-from harness.checkers import Verdict, combine, run_checkers
+from histories import bringup_history, failover_history
+
+from harness.checkers import (
+    INVARIANTS,
+    Verdict,
+    check,
+    combine,
+    run_checkers,
+    unknown,
+)
 
 
 def v(valid):
@@ -12,8 +21,43 @@ def test_combine_is_pessimistic():
     assert combine([]) is None
 
 
+def test_status_and_dict():
+    assert [v(x).status for x in (True, False, None)] == ["pass", "FAIL", "unknown"]
+    d = Verdict("w", False, "s", {"e": 1}, {"m": 2}, [[1.0, 2.0]]).to_dict()
+    assert d == {"invariant": "w", "valid": False, "summary": "s", "evidence": {"e": 1},
+                 "metrics": {"m": 2}, "windows": [[1.0, 2.0]], "status": "FAIL"}
+    u = unknown("writes", "no final state")
+    assert (u.invariant, u.valid, u.summary) == ("writes", None, "unknown: no final state")
+
+
 def test_crashing_checker_is_unknown_not_pass():
     out = run_checkers({"ok": lambda: v(True), "boom": lambda: 1 / 0})
     assert [x.valid for x in out] == [True, None]
     assert out[1].invariant == "boom"
-    assert "ZeroDivisionError" in out[1].summary
+    assert "ZeroDivisionError" in out[1].summary and "checker crashed" in out[1].summary
+
+
+def test_check_picks_the_checkers_for_the_run():
+    fault_run = [x.invariant for x in check(failover_history())]
+    assert fault_run[:4] == ["single_owner", "migration", "replication", "writes"]
+    assert "bringup" not in fault_run
+    assert [x.invariant for x in check(bringup_history())] == ["bringup", "single_owner"]
+    assert set(fault_run) <= set(INVARIANTS) and "bringup" in INVARIANTS
+
+
+def test_check_sorts_the_history_first():
+    assert all(x.valid for x in check(list(reversed(failover_history()))))
+
+
+def test_a_checker_crashing_on_a_malformed_history_is_unknown():
+    bad = [*failover_history(), {"t": 5.0, "kind": "vip", "node": "node2"}]  # no "held"
+    out = {x.invariant: x for x in check(bad)}
+    assert out["single_owner"].valid is None
+    assert "checker crashed" in out["single_owner"].summary
+
+
+def test_a_run_with_a_runbook_restore_is_also_judged_on_redundancy():
+    restore = {"t": 9.0, "kind": "action", "action": "restore", "phase": "done", "node": "node1"}
+    names = [x.invariant for x in check([*failover_history(), restore])]
+    assert "redundancy" in names
+    assert "redundancy" not in [x.invariant for x in check(failover_history())]
