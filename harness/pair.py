@@ -90,7 +90,7 @@ def run_fault(cluster: Cluster, fault: str, target: str = "owner", *, hold: floa
     completed), healed, converged, checked, judged against the bundle's accepted risks."""
     cls = fault_class(fault)
     if hold is None:
-        hold = cluster.bundle.migration_bound_s() + 1 if cls.removes_service else 8.0
+        hold = cluster.bundle.migration_bound_s() + 1 if cls.removes_service else 6.0
     scenario = Scenario(
         name=f"{fault}-{target}",
         steps=[Step(0, fault, target, hold, params, heal_once_moved=cls.removes_service)],

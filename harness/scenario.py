@@ -65,8 +65,8 @@ class Scenario:
     duration: float | None = None  # timeline length; default: last heal + settle
     rate: float = 20.0
     mode: str = "insert"  # workload mode, see harness.workload
-    warmup: float = 2.0
-    settle: float = 4.0  # writes kept going after the last heal
+    warmup: float = 1.5
+    settle: float = 3.0  # writes kept going after the last heal
     expectations: list[Expectation] = field(default_factory=list)
 
     def timeline_end(self) -> float:
