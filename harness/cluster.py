@@ -332,35 +332,31 @@ class Cluster:
         With nopreempt the owner is whoever won the start-up race or the last failover; a
         graceful keepalived restart on that node (priority-0 advert) hands the VIP over."""
         best = self.intended_owner
-        for attempt in range(3):
+        want = {n.name: ("MASTER" if n is best else "BACKUP") for n in self.nodes}
+        for attempt in range(1, 4):
             self._parallel(lambda n: n.vcctl("start", "keepalived"))
             # the intended master must be up and listening before the owner lets go, or the
             # VIP has nobody to go to (with the tutorial's check, a master that sees no VIP
             # stops its own keepalived)
             wait.until(lambda: self.vrrp_states().get(best.name) in ("BACKUP", "MASTER"),
                        timeout=timeout, interval=0.1)
-            owner = self.wait_single_owner(timeout)
-            if owner == best.name:
-                break
-            old = self.node(owner)
-            old.vcctl("stop", "keepalived")
-            moved = wait.until(lambda: self.vip_owners() == [best.name], timeout=10)
-            old.vcctl("start", "keepalived")
-            if moved:
-                break
-            log.info("handing the VIP to %s failed (attempt %d); trying again", best.name,
-                     attempt + 1)
-        else:
-            raise self._timeout(f"the VIP to move to {best.name}", timeout)
-        # A test starts from a settled pair: the owner MASTER, its peer BACKUP (a restarted
-        # keepalived announces BACKUP only after its checks pass; that must not land in the
-        # next test's history as an unexplained transition).
-        if not wait.until(lambda: self.vrrp_states() == {
-                n.name: ("MASTER" if n is best else "BACKUP") for n in self.nodes},
-                timeout=timeout, interval=0.1):
-            raise self._timeout(f"{best.name} MASTER and its peer BACKUP (now: "
-                                f"{self.vrrp_states()})", timeout)
-        return best.name
+            owner = wait.until(lambda: (o := self.vip_owners()) and len(o) == 1 and o[0],
+                               timeout=timeout, interval=0.1)
+            if owner and owner != best.name:
+                old = self.node(owner)
+                old.vcctl("stop", "keepalived")
+                wait.until(lambda: self.vip_owners() == [best.name], timeout=10)
+                old.vcctl("start", "keepalived")
+            # A test starts from a settled pair: the owner MASTER, its peer BACKUP (a
+            # restarted keepalived announces BACKUP only after its checks pass; that must not
+            # land in the next test's history as an unexplained transition).
+            if wait.until(lambda: self.vrrp_states() == want and
+                          self.vip_owners() == [best.name], timeout=10, interval=0.1):
+                return best.name
+            log.info("the pair did not settle with %s as MASTER (attempt %d: %s); again",
+                     best.name, attempt, self.vrrp_states())
+        raise self._timeout(f"{best.name} MASTER with the VIP and its peer BACKUP (now: "
+                            f"{self.vrrp_states()}, VIP on {self.vip_owners()})", timeout)
 
     def vrrp_states(self) -> dict[str, str | None]:
         """Each node's last VRRP state, from keepalived's own log file."""

@@ -68,7 +68,7 @@ TOP_KEYS = {"name", "source", "source_reports", "reconstruction", "evidence", "d
             "bundle", "overrides", "workload", "duration", "timeline", "expect"}
 STEP_KEYS = {"at", "fault", "target", "for", "params"}
 REPORT_KEYS = {"kind", "url", "versions", "config", "symptom", "explanation", "related"}
-EXPECTATION_KEYS = {"invariant", "when", "fault", "target", "reason"}
+EXPECTATION_KEYS = {"invariant", "when", "fault", "target", "reason", "intermittent"}
 
 
 @dataclass
@@ -364,8 +364,11 @@ def _precise(node: yaml.MappingNode, steps: list[Step], err, at: str, name: str)
     reason = vals.get("reason", name)
     if not isinstance(reason, str) or not reason.strip():
         raise err(m["reason"][1], "reason must be text")
+    intermittent = vals.get("intermittent", False)
+    if not isinstance(intermittent, bool):
+        raise err(m["intermittent"][1], "intermittent is true or false")
     return Expectation(inv, fault=fault, target=target, when=when,
-                       reason=" ".join(reason.split()), where=at)
+                       reason=" ".join(reason.split()), where=at, intermittent=intermittent)
 
 
 def _step(i: int, node: yaml.Node, err) -> Step:

@@ -50,6 +50,22 @@ def vip_in_fib(fib_trie: str, vip: str) -> bool:
     return False
 
 
+def _cgroup_procs(pid: int) -> str | None:
+    """The cgroup.procs file of the (v1 pids, or v2) cgroup process ``pid`` is in."""
+    try:
+        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "pids" in controllers.split(","):
+            return f"/sys/fs/cgroup/pids{path}/cgroup.procs"
+    for line in lines:
+        if line.startswith("0::"):
+            return f"/sys/fs/cgroup{line[3:]}/cgroup.procs"
+    return None
+
+
 class Node:
     def __init__(self, engine: Engine, spec: NodeSpec, container_name: str, vip: str,
                  interface: str, network: str = "") -> None:
@@ -57,6 +73,7 @@ class Node:
         self.vip, self.interface, self.network = vip, interface, network
         self._pid: int | None = None
         self._pid_checked = 0.0
+        self._procs_path: str | None = None  # the container's cgroup.procs (survives restarts)
         self._lock = threading.Lock()
 
     @property
@@ -116,6 +133,8 @@ class Node:
         with self._lock:
             if refresh or not self._pid:
                 self._pid = self.status()["pid"]
+                if self._pid and self._procs_path is None:
+                    self._procs_path = _cgroup_procs(self._pid)
             return self._pid
 
     def netns(self, cmd: list[str], *, check: bool = True) -> str:
@@ -178,17 +197,32 @@ class Node:
         now = time.monotonic()
         if now - self._pid_checked >= PID_RECHECK_S:
             self._pid_checked = now
-            try:
-                st = self.status()
-            except Exception as exc:
-                if pid:
-                    return False, "gone"
-                return None, f"engine: {exc}"[:200]
-            with self._lock:
-                self._pid = st["pid"]
-            if st["running"] and st["pid"] and st["pid"] != pid:
+            new = self._init_from_cgroup()
+            if new and new != pid:
+                with self._lock:
+                    self._pid = new
                 return self.holds_vip()
         return False, "gone" if pid else "stopped"
+
+    def _init_from_cgroup(self) -> int:
+        """The container's init pid, from its cgroup (no Docker API call: the prober must never
+        wait on a busy engine); 0 when the cgroup has no init (container stopped)."""
+        if self._procs_path is None:
+            return 0
+        try:
+            procs = Path(self._procs_path).read_text().split()
+        except OSError:
+            return 0
+        for p in procs:
+            try:
+                status = Path(f"/proc/{p}/status").read_text()
+            except OSError:
+                continue
+            nspid = next((line.split()[1:] for line in status.splitlines()
+                          if line.startswith("NSpid:")), [])
+            if nspid and nspid[-1] == "1":
+                return int(p)
+        return 0
 
     # --- SQL ---------------------------------------------------------------------------
     def sql(self, query: str, args: Any = None, *, timeout: float = 5) -> list[dict[str, Any]]:
