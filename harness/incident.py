@@ -238,7 +238,8 @@ def parse_incident(text: str, path: str | Path = "<string>") -> Incident:
         name=name, source=source, description=description,
         bundle=str(scalar("bundle", "seed")), overrides=overrides, rate=float(rate), mode=mode,
         duration=duration, steps=steps,
-        expect=[WORD_FOR[e.invariant] for e in expectations] or ["all_invariants"],
+        expect=[WORD_FOR.get(e.invariant, e.invariant) for e in expectations]
+        or ["all_invariants"],
         path=Path(path) if path != "<string>" else None,
         source_reports=report, reconstruction=reconstruction.strip(), evidence=evidence,
         expectations=expectations,
