@@ -10,10 +10,13 @@ import json
 import os
 import shlex
 import sys
+import textwrap
 import time
 import traceback
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from harness import __version__
 from harness.errors import ConfigError, DockerUnavailable, HarnessError
@@ -78,6 +81,13 @@ def _env(name: str) -> str | None:
 def _engine():
     from harness.engine import Engine
     return Engine()
+
+
+def _need_root(command: str) -> None:
+    """Pairs need root: the lab's host link (a veth pair) and its iptables rules."""
+    if os.geteuid() != 0:
+        raise ConfigError(f"{command} needs root: it makes the lab's host link (a veth pair) "
+                          "and iptables rules on this host; run it as root (sudo -E ...)")
 
 
 def _image(engine) -> str:
@@ -223,14 +233,12 @@ class SessionWatch:
     def pytest_collection_finish(self, session) -> None:
         self.collected = len(session.items)
 
+    @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session) -> None:
         # `list` is --collect-only: no chaos test executes by design, so the plugin's gate
         # ("no chaos test executed") and its report are not the listing's business.
         if self.collect_only and hasattr(session.config, "_vipchaos_gate"):
             del session.config._vipchaos_gate
-
-
-SessionWatch.pytest_sessionfinish.trylast = True  # type: ignore[attr-defined]
 
 
 def exit_status(rc: int, watch: SessionWatch) -> int:
@@ -283,6 +291,7 @@ def cmd_run(args, extra: list[str]) -> int:
     args.keep = args.keep or (_env("VIPCHAOS_KEEP") or "") in ("1", "true", "yes")
     run_dir = args.run_dir or _default_run_dir()
     argv = _selection(args, bundles, collect_only=False, run_dir=run_dir, extra=extra)
+    _need_root("vipchaos run")
     engine = _engine()
     image = _image(engine)
     for b in loaded:
@@ -581,6 +590,7 @@ def cmd_up(args) -> int:
     subnet = args.subnet or _env("VIPCHAOS_SUBNET")
     if subnet:
         bundle = relocate(bundle, subnet)
+    _need_root("vipchaos up")
     engine = _engine()
     previous = _up_run_id()
     if previous and any(r.run_id == previous for r in ownership.inventory(engine)):
@@ -685,7 +695,7 @@ def format_status(info: dict[str, Any]) -> str:
              f"on {', '.join(info['vip_owners']) or 'no node'}; t={info['t']:.1f}s",
              f"connect: mysql -h {c['host']} -P {c['port']} -u {c['user']} -p{c['password']} "
              f"{c['database']}"]
-    rows = [["node", "container", "vrrp", "vip", "keepalived", "mysqld", "replication"]]
+    rows = [["node", "ip", "container", "vrrp", "vip", "keepalived", "mysqld", "replication"]]
     for name, n in info["nodes"].items():
         if n["replication"] is None:
             repl = "?"
@@ -701,7 +711,7 @@ def format_status(info: dict[str, Any]) -> str:
         ka = n["keepalived_processes"]
         mysqld = (n["mysqld_process"] or "?") + ("" if n["mysqld_answers"] else
                                                  ", not answering")
-        rows.append([name, n["state"], n["vrrp"] or "?", vip,
+        rows.append([name, n["ip"], n["state"], n["vrrp"] or "?", vip,
                      "?" if ka is None else "running" if ka else "stopped", mysqld, repl])
     lines.append(format_table(rows[0], rows[1:]))
     if info["accounts"]:
@@ -735,6 +745,7 @@ def format_table(columns: list[str], rows: list[list[Any]]) -> str:
 
 def cmd_watch(args) -> int:
     from harness import live
+    _state()  # no pair here: say so before reaching Docker
     if args.rate < 0:
         raise ConfigError(f"--rate {args.rate}: give 0 (no writes) or more")
     done = live.watch(STATE_FILE, _engine(), lambda m: print(m, flush=True), rate=args.rate,
@@ -744,6 +755,7 @@ def cmd_watch(args) -> int:
 
 def cmd_fault(args) -> int:
     from harness import live
+    _state()  # no pair here: say so before reaching Docker
     done = live.inject(STATE_FILE, _engine(), args.name, args.target,
                        live.parse_params(args.param), hold=getattr(args, "for"))
     print("\n".join(done.lines))
@@ -752,6 +764,7 @@ def cmd_fault(args) -> int:
 
 def cmd_heal(args) -> int:
     from harness import live
+    _state()  # no pair here: say so before reaching Docker
     done = live.heal(STATE_FILE, _engine(), args.name, args.target)
     print("\n".join(done.lines))
     return done.status
@@ -759,6 +772,7 @@ def cmd_heal(args) -> int:
 
 def cmd_action(args) -> int:
     from harness import live
+    _state()  # no pair here: say so before reaching Docker
     done = live.act(STATE_FILE, _engine(), args.name, args.target, live.parse_params(args.param))
     print("\n".join(done.lines))
     return done.status
@@ -773,8 +787,10 @@ def catalogue() -> str:
     from harness.actions import ACTIONS
     from harness.faults import CATALOGUE
     lines = ["faults (vipchaos fault NAME; run --faults NAME,...):"]
-    lines += [f"  {name:18} {'[VIP must move] ' if cls.removes_service else ''}"
-              f"{cls.description}" for name, cls in CATALOGUE.items()]
+    for name, cls in CATALOGUE.items():
+        text = ("[VIP must move] " if cls.removes_service else "") + cls.description
+        lines.append(textwrap.fill(text, 92, initial_indent=f"  {name:18} ",
+                                   subsequent_indent=" " * 21))
     lines.append("operator actions (vipchaos action NAME):")
     lines += [f"  {name}" for name in ACTIONS]
     return "\n".join(lines)
@@ -873,7 +889,7 @@ def build_parser() -> Parser:
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
     def cmd(name: str, help_: str, fn, description: str | None = None, **kw) -> Parser:
-        s = sub.add_parser(name, help=help_, description=description or help_,
+        s = sub.add_parser(name, help=help_, description=textwrap.fill(description or help_, 92),
                            formatter_class=fmt, epilog=kw.pop("epilog", EXIT_HELP), **kw)
         s.set_defaults(fn=fn)
         return s
@@ -1053,7 +1069,8 @@ def build_parser() -> Parser:
 
 def _add_selection(s: argparse.ArgumentParser) -> None:
     s.add_argument("--faults", metavar="F1,F2", help="only these faults (e.g. "
-                   "kill-mysqld,crash-node; `vipchaos faults` lists them; env VIPCHAOS_FAULTS)")
+                   "kill-mysqld,crash-node; `vipchaos faults` lists them; env VIPCHAOS_FAULTS); "
+                   "tests of no one fault (bring-up, smoke, lag) still run: -k narrows further")
     s.add_argument("-m", metavar="MARKEXPR", help="pytest -m: only tests matching this marker "
                    "expression (markers: chaos, fault, bundle)")
     s.add_argument("-k", metavar="EXPR", help="pytest -k: only tests whose name matches "
