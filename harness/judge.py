@@ -153,7 +153,8 @@ def judge(verdicts: list[Verdict], expectations: Iterable[Expectation], events: 
         declared = by_inv.get(v.invariant, [])
         if v.valid is None:
             per[v.invariant] = "unknown"
-            reasons.append(f"{v.invariant}: unknown: {v.summary}")
+            why = v.summary if v.summary.startswith("unknown") else f"unknown: {v.summary}"
+            reasons.append(f"{v.invariant}: {why}")
         elif v.valid:
             if declared and all(e.intermittent for e in declared):
                 per[v.invariant] = "pass"

@@ -128,7 +128,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         marker = metafunc.definition.get_closest_marker("bundle")
         if marker:
             bundles = [b for b in bundles if b in marker.args] or list(marker.args)
-        metafunc.parametrize("bundle_name", bundles, scope="session")
+        metafunc.parametrize("bundle_name", bundles, scope="session",
+                             ids=[Path(b).name for b in bundles])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -138,10 +139,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     keep, drop = [], []
     for item in items:
-        m = item.get_closest_marker("fault")
-        fault = m.args[0] if m else (item.callspec.params.get("fault")
-                                     if hasattr(item, "callspec") else None)
-        (drop if fault and fault not in wanted else keep).append(item)
+        faults = {a for m in item.iter_markers("fault") for a in m.args}
+        params = getattr(item, "callspec", None)
+        if params is not None:
+            faults |= {params.params[k] for k in ("fault", "stall") if k in params.params}
+        (drop if faults and not faults & set(wanted) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -361,8 +363,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from harness.judge import gate
     tests = list(_SESSION.get("tests", {}).values())
+    if session.config.getoption("collectonly", False):
+        return  # nothing was run: no gate
     if exitstatus == pytest.ExitCode.INTERRUPTED:
-        session.exitstatus = EXIT_INTERRUPTED
+        stop = getattr(session, "shouldstop", "") or getattr(session, "shouldfail", "")
+        collection = isinstance(stop, str) and "during collection" in stop
+        session.exitstatus = EXIT_USAGE if collection else EXIT_INTERRUPTED
         return
     if exitstatus == pytest.ExitCode.USAGE_ERROR:
         session.exitstatus = EXIT_USAGE

@@ -14,6 +14,7 @@ CASES = [("stall-applier", "standby", "insert"), ("stall-applier", "standby", "n
 
 
 @pytest.mark.chaos
+@pytest.mark.fault("kill-mysqld")
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize(("stall", "target", "mode"), CASES,
                          ids=[f"{s}-{m}" for s, _, m in CASES])

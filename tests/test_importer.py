@@ -113,4 +113,4 @@ def test_cli_import_prints_what_it_wrote_and_what_to_check(tmp_path, capsys):
     assert f"wrote bundle {out}:" in text and "files/etc/keepalived/chk_mysql.sh" in text
     assert "still to do" in text and f"vipchaos validate --config {out}" in text
     assert main(["import", str(EXAMPLE / "db1-keepalived.conf"),
-                 str(EXAMPLE / "db2-keepalived.conf"), "--out", str(out)]) == 2
+                 str(EXAMPLE / "db2-keepalived.conf"), "--out", str(out)]) == 3

@@ -57,7 +57,7 @@ def check_single_owner(events: list[Event]) -> Verdict:
     max_gap = bounds(events).get("observer_gap_s", DEFAULT_GAP_S)
     unseen = [[w["start"], w["end"]] for w in blind if w["duration"] > max_gap]
     for n in nodes:
-        unseen += gaps(events, "vip", n, start, end, max_gap)
+        unseen += [g for g in gaps(events, "vip", n, start, end, max_gap) if g not in unseen]
     metrics = {"dual_owner_s": round(sum(w["duration"] for w in dual), 3),
                "dual_windows": len(dual),
                "no_owner_s": round(sum(w["duration"] for w in none), 3),
@@ -71,7 +71,8 @@ def check_single_owner(events: list[Event]) -> Verdict:
                        f"({'+'.join(first['nodes'])})", evidence, metrics,
                        windows=[[w["start"], w["end"]] for w in dual])
     if unseen:
-        return Verdict(name, None, f"unknown: the VIP was not observed at {describe(unseen)}",
+        return Verdict(name, None, f"unknown: the VIP was not observed at "
+                       f"{describe(sorted(unseen))}",
                        evidence, metrics)
     return Verdict(name, True, f"one owner at a time over {end - start:.1f} s observed "
                    f"(no owner for {metrics['no_owner_s']:.1f} s)", evidence, metrics)
