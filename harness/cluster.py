@@ -293,6 +293,7 @@ class Cluster:
             {"io_running": r["Replica_IO_Running"] == "Yes",
              "sql_running": r["Replica_SQL_Running"] == "Yes",
              "io_error": r["Last_IO_Error"], "sql_error": r["Last_SQL_Error"],
+             "sql_errno": r.get("Last_SQL_Errno") or 0,
              "source_host": r["Source_Host"],
              "retrieved": (r.get("Retrieved_Gtid_Set") or "").replace("\n", "")}
             for r in node.replica_status()

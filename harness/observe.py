@@ -318,8 +318,12 @@ class ReplSampler(Observer):
 
     def tick(self) -> None:
         if self._table:
+            firsts: set[str] = set()
             for e in self.history.events("vip"):
                 key = (e["node"], e["t"])
+                if e["node"] not in firsts:  # a node's first sample is its state, not a take
+                    firsts.add(e["node"])
+                    continue
                 if e["held"] and e["t"] > self._started and key not in self._seen_takes:
                     self._seen_takes.add(key)
                     self._promotion(next(n for n in self.nodes if n.name == e["node"]), e["t"])
@@ -337,7 +341,7 @@ class ReplSampler(Observer):
             self.history.add(
                 "repl", node=n.name, reachable=True, io=ch.get("io_running"),
                 sql=ch.get("sql_running"), io_error=ch.get("io_error") or "",
-                sql_error=ch.get("sql_error") or "", gtid=gtid,
+                sql_error=ch.get("sql_error") or "", sql_errno=ch.get("sql_errno") or 0, gtid=gtid,
                 retrieved=ch.get("retrieved", ""))
             self.beat(n.name)
 

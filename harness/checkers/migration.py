@@ -46,7 +46,13 @@ def check_migration(events: list[Event]) -> Verdict:
                 for f in starts]
     valid = combine(verdicts)
     worst = next((v for v in verdicts if v.valid is valid), verdicts[0])
-    metrics = dict(worst.metrics)
+    # figures of the faults that had to move the VIP first (failover, lag at promotion), then
+    # the others' (write gap)
+    metrics: dict[str, Any] = {}
+    for v in sorted(verdicts, key=lambda v: not v.evidence.get("must_move")):
+        for k, x in v.metrics.items():
+            if metrics.get(k) is None:
+                metrics[k] = x
     metrics["faults"] = len(verdicts)
     return Verdict(NAME, valid, worst.summary if len(verdicts) == 1 else
                    "; ".join(v.summary for v in verdicts),
@@ -140,8 +146,9 @@ def lag_at_promotion(events: list[Event], moved: Event) -> dict[str, Any]:
     later = set((nodes.get(moved["node"]) or {}).get("write_ids") or [])
     elsewhere = {i for n, s in nodes.items() if n != moved["node"]
                  for i in (s or {}).get("write_ids") or []}
-    duplicate_key = any(e["kind"] == "repl" and "1062" in (e.get("sql_error") or "")
-                        for e in events)
+    duplicate_key = any(e["kind"] == "repl" and (e.get("sql_errno") == 1062 or "1062" in (
+        e.get("sql_error") or "") or "Duplicate entry" in (e.get("sql_error") or ""))
+        for e in events)
     absent = missing - later
     conflicting = absent & elsewhere if duplicate_key else set()
     return {"backlog_at_promotion": sum(b - a + 1 for iv in backlog.values() for a, b in iv),
