@@ -87,9 +87,17 @@ def import_pair(nodes: list[NodeInput], out: Path, accounts: Path | None = None,
         files[c.node.name][KEEPALIVED_CONF] = (c.data, _mode(c.node.conf), str(c.node.conf))
         referenced = {p.rsplit("/", 1)[-1]: (p, line)
                       for p, line in keepalived_conf.script_paths(c.root)}
+        named = {s.name for s in c.node.scripts}
+        unclaimed = [p for name, (p, _) in referenced.items() if name not in named]
         for s in c.node.scripts:
             path, _ = referenced.get(s.name, (None, None))
-            if path is None:
+            if path is None and len(c.node.scripts) == 1 and len(unclaimed) == 1:
+                # one script given, one referenced under another name (db1-check.sh saved
+                # from the host's /etc/keepalived/check.sh): that is where it ran
+                path = unclaimed[0]
+                res.notes.append(f"{s}: placed at {path} on {c.node.name}, the one script "
+                                 f"{c.node.conf} runs (check that this is the right file)")
+            elif path is None:
                 path = f"/etc/keepalived/{s.name}"
                 res.notes.append(f"{s}: {c.node.conf} does not name it; placed at "
                                  f"{path} on {c.node.name}")
