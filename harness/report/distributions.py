@@ -11,6 +11,7 @@ failover figure is therefore good to about +-20 ms.
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -28,7 +29,9 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def fault_of(r: dict[str, Any]) -> str:
-    return r.get("fault") or r.get("test") or "?"
+    """The scenario a result repeats (``kill-mysqld-owner``; repetition suffixes dropped), so
+    a fault on the owner and the same fault on the standby are not mixed."""
+    return re.sub(r"-(rep|run)\d+$", "", r.get("test") or r.get("fault") or "?")
 
 
 def stats(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -55,14 +58,14 @@ def _f(x: float | None) -> str:
 
 
 def stats_table(rows: list[dict[str, Any]]) -> str:
-    head = (f"{'fault':22} {'bundle':18} {'n':>3}  "
+    head = (f"{'scenario':30} {'bundle':18} {'n':>3}  "
             + "  ".join(f"{m[:-2]:>20}" for m in METRICS) + "  outcomes")
-    sub = f"{'':22} {'':18} {'':>3}  " + "  ".join(f"{'p50   p95   max':>20}" for _ in METRICS)
+    sub = f"{'':30} {'':18} {'':>3}  " + "  ".join(f"{'p50   p95   max':>20}" for _ in METRICS)
     lines = [head, sub, "-" * len(head)]
     for r in rows:
         cells = "  ".join(f"{_f(r[m]['p50']):>6}{_f(r[m]['p95']):>7}{_f(r[m]['max']):>7}"
                           for m in METRICS)
-        lines.append(f"{r['fault'][:22]:22} {r['bundle'][:18]:18} {r['n']:>3}  {cells}  "
+        lines.append(f"{r['fault'][:30]:30} {r['bundle'][:18]:18} {r['n']:>3}  {cells}  "
                      + ",".join(r["outcomes"]))
     return "\n".join(lines)
 
