@@ -129,13 +129,21 @@ class Node:
         return self.exec(["vcctl", verb, service, *args]).strip()
 
     def pid(self, refresh: bool = False) -> int:
-        """PID of the container's init (0 when the container is stopped or gone)."""
-        with self._lock:
-            if refresh or not self._pid:
-                self._pid = self.status()["pid"]
-                if self._pid and self._procs_path is None:
-                    self._procs_path = _cgroup_procs(self._pid)
+        """PID of the container's init (0 when the container is stopped or gone). A refresh
+        asks the container's cgroup first (no engine call: observers must never wait on a busy
+        engine), the engine only when the cgroup is not known yet; the lock is never held
+        across either."""
+        if not refresh and self._pid:
             return self._pid
+        new = self._init_from_cgroup() if self._procs_path else 0
+        from_engine = not new
+        if from_engine:
+            new = self.status()["pid"]
+        with self._lock:
+            self._pid = new
+            if new and (from_engine or self._procs_path is None):
+                self._procs_path = _cgroup_procs(new)  # a rebuilt container has a new cgroup
+        return new
 
     def netns(self, cmd: list[str], *, check: bool = True) -> str:
         """Run a host binary in the node's network namespace (works while paused)."""
@@ -152,32 +160,21 @@ class Node:
     def read_file(self, path: str) -> bytes:
         """A file of the node's filesystem via /proc/<pid>/root (no exec; works when paused).
         Raises OSError when it cannot be read (stopped container, missing file)."""
-        pid = self.pid()
-        try:
-            return Path(f"/proc/{pid}/root{path}").read_bytes()
-        except (OSError, ValueError):
-            pid2 = self.pid(refresh=True)
-            if not pid2 or pid2 == pid:
-                raise
-            return Path(f"/proc/{pid2}/root{path}").read_bytes()
+        return self.read_from(path, 0)[0]
 
     def read_from(self, path: str, offset: int) -> tuple[bytes, int]:
-        """(bytes from ``offset`` to the end, file size) of a node file via /proc/<pid>/root;
-        when the file shrank (replaced), reads it from the start. Raises OSError like
-        ``read_file``."""
-        for attempt in (0, 1):
-            pid = self.pid(refresh=attempt == 1)
-            try:
-                with open(f"/proc/{pid}/root{path}", "rb") as fh:
-                    size = os.fstat(fh.fileno()).st_size
-                    if size < offset:
-                        offset = 0
-                    fh.seek(offset)
-                    return fh.read(), offset
-            except (OSError, ValueError):
-                if attempt or not self.pid(refresh=True) or self.pid() == pid:
-                    raise
-        raise OSError(path)
+        """(bytes from ``offset`` to the end, where they start) of a node file via
+        /proc/<pid>/root; when the file shrank (replaced), reads it from the start. Raises
+        OSError (FileNotFoundError: no such file, or the node is down)."""
+        pid = self.pid()
+        if not os.path.exists(f"/proc/{pid}"):
+            pid = self.pid(refresh=True)
+        with open(f"/proc/{pid}/root{path}", "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size < offset:
+                offset = 0
+            fh.seek(offset)
+            return fh.read(), offset
 
     def holds_vip(self) -> tuple[bool | None, str]:
         """Whether the node's kernel has the VIP as a local address, and how that is known.
