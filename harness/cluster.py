@@ -455,6 +455,7 @@ class Cluster:
         bring-up (that recording is kept; this one is not judged)."""
         for n in self.nodes:
             self.engine.remove_container(n.container_name)
+            n.forget()
         kept = self.bringup
         try:
             self.up()

@@ -127,7 +127,10 @@ def expectation_window(e: Expectation, events: list[Event], settle_s: float) -> 
 
 
 def _overlaps(windows: list[list[float]], allowed: list[tuple[float, float]]) -> bool:
-    return any(a <= wb and wa <= b for wa, wb in windows for a, b in allowed)
+    """Every window of the violation touches an accepted window (a second, unrelated
+    violation long after the heal is not covered by the first one's acceptance)."""
+    return bool(windows) and all(any(a <= wb and wa <= b for a, b in allowed)
+                                 for wa, wb in windows)
 
 
 def judge(verdicts: list[Verdict], expectations: Iterable[Expectation], events: list[Event],

@@ -129,21 +129,26 @@ class Node:
         return self.exec(["vcctl", verb, service, *args]).strip()
 
     def pid(self, refresh: bool = False) -> int:
-        """PID of the container's init (0 when the container is stopped or gone). A refresh
-        asks the container's cgroup first (no engine call: observers must never wait on a busy
-        engine), the engine only when the cgroup is not known yet; the lock is never held
-        across either."""
+        """PID of the container's init (0 when the container is stopped or gone). Found through
+        the container's cgroup once it is known (no engine call: observers must never wait on a
+        busy engine; a stopped container has no init there), else asked of the engine; the lock
+        is never held across either."""
         if not refresh and self._pid:
             return self._pid
-        new = self._init_from_cgroup() if self._procs_path else 0
-        from_engine = not new
-        if from_engine:
+        if self._procs_path is not None:
+            new = self._init_from_cgroup()
+        else:
             new = self.status()["pid"]
+            if new:
+                self._procs_path = _cgroup_procs(new)
         with self._lock:
             self._pid = new
-            if new and (from_engine or self._procs_path is None):
-                self._procs_path = _cgroup_procs(new)  # a rebuilt container has a new cgroup
         return new
+
+    def forget(self) -> None:
+        """The container was replaced (a rebuild): its pid and cgroup are new."""
+        with self._lock:
+            self._pid, self._procs_path = None, None
 
     def netns(self, cmd: list[str], *, check: bool = True) -> str:
         """Run a host binary in the node's network namespace (works while paused)."""
@@ -183,23 +188,30 @@ class Node:
         init process is gone (its network namespace went with it: it holds nothing; a restarted
         container has a new, empty namespace until keepalived adds the VIP seconds later);
         (None, why) when the state could not be read: unknown, never "not held"."""
-        pid = self.pid()
+        pid = self._pid or 0
         if pid:
             try:
                 return vip_in_fib(Path(f"/proc/{pid}/net/fib_trie").read_text(), self.vip), "fib"
             except (FileNotFoundError, ProcessLookupError):
-                pass  # that process is gone: so is its namespace
+                pass  # that process is gone: so is its namespace (unless it was replaced)
             except OSError as exc:
                 return None, f"fib_trie unreadable: {exc}"[:200]
         now = time.monotonic()
-        if now - self._pid_checked >= PID_RECHECK_S:
-            self._pid_checked = now
-            new = self._init_from_cgroup()
-            if new and new != pid:
-                with self._lock:
-                    self._pid = new
-                return self.holds_vip()
-        return False, "gone" if pid else "stopped"
+        if pid and now - self._pid_checked < PID_RECHECK_S:
+            return False, "gone"
+        self._pid_checked = now
+        try:
+            new = self.pid(refresh=True)
+        except Exception as exc:  # the engine cannot be asked
+            return (False, "gone") if pid else (None, f"engine: {exc}"[:200])
+        if not new:
+            return False, "gone" if pid else "stopped"
+        if new == pid:  # said to run with the very pid whose /proc is missing
+            return None, f"init {pid} is said to run but /proc/{pid} cannot be read"
+        try:
+            return vip_in_fib(Path(f"/proc/{new}/net/fib_trie").read_text(), self.vip), "fib"
+        except OSError as exc:
+            return None, f"fib_trie unreadable: {exc}"[:200]
 
     def _init_from_cgroup(self) -> int:
         """The container's init pid, from its cgroup (no Docker API call: the prober must never

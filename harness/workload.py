@@ -111,9 +111,10 @@ class Writer:
                     cur.execute("COMMIT")
             return self._outcome("ok", op_id, node=self._server, uuid=self._uuid)
         except Exception as exc:  # classified, never raised
+            server, uuid = self._server, self._uuid  # the server it was sent to
             self._drop()
-            return self._outcome(classify(exc), op_id, error=_brief(exc), node=self._server,
-                                 uuid=self._uuid)
+            return self._outcome(classify(exc), op_id, error=_brief(exc), node=server,
+                                 uuid=uuid)
 
     def _outcome(self, kind: str, op_id: str, **fields) -> str:
         self.counts[kind] += 1

@@ -329,9 +329,10 @@ def test_the_observer_gap_comes_from_the_bounds_or_defaults_to_one_second():
     assert check_migration(plain).valid is True
 
 
-def test_the_worst_fault_s_metrics_are_reported():
+def test_metrics_of_several_faults_take_the_first_figure_each_fault_gave():
     bad = check_migration(two_faults(False))
-    assert bad.metrics["vip_moved_s"] is None and bad.metrics["failover_s"] is None
+    assert bad.metrics["vip_moved_s"] == 2.0 and bad.metrics["failover_s"] == 2.51
+    assert bad.metrics["faults"] == 2
     ok = check_migration(two_faults(True))
     assert ok.summary == ("kill-mysqld: failover to node2 in 2.51 s (within the 10.0 s bound); "
                           "kill-mysqld: failover to node1 in 2.01 s (within the 10.0 s bound)")
@@ -471,3 +472,51 @@ def test_lag_at_promotion_backlog_of_several_sources():
     assert m["backlog_at_promotion"] == 0
     m = lag(promotion(retrieved=None, executed=None))
     assert m["backlog_at_promotion"] == 0
+
+
+def test_metrics_of_a_slow_move_are_rounded_not_truncated_to_seconds():
+    ev = [*drop(failover_history(), is_move, writes_on_node2), vip(4.25, "node2", True),
+          op(4.5, "invoke", "s"), op(4.51049, "ok", "s", "node2")]
+    v = check_migration(ev)
+    assert v.metrics["vip_moved_s"] == 2.25
+    assert v.metrics["write_gap_s"] == 3.49  # 4.51049 -> heal at 8.0
+
+
+def test_continuity_failover_is_rounded_to_the_millisecond():
+    ev = [*without(continuity_history(), lambda e: 1.2 < e["t"] < 3.0 and e["kind"] == "op"),
+          op(2.4, "invoke", "s"), op(2.50049, "ok", "s", "node1")]
+    assert check_migration(ev).metrics["failover_s"] == 0.5
+
+
+def test_a_write_acknowledged_at_the_instant_of_the_move_was_before_it():
+    m = lag(promotion(), op(3.99, "invoke", "edge"), op(4.0, "ok", "edge", "node1"))
+    assert m["missing_at_promotion"] == 2
+
+
+def test_the_failover_figures_come_from_the_fault_that_had_to_move_the_vip():
+    ev = [*failover_history(),
+          fault(0.5, name="block-replication", nodes=("node2",), step=5, target="standby",
+                owner_at_start="node1", removes_service=False),
+          healed(1.8, name="block-replication", nodes=("node2",), step=5)]
+    v = check_migration(ev)
+    assert v.valid is True and v.metrics["faults"] == 2
+    assert v.metrics["failover_s"] == 2.51 and v.metrics["vip_moved_s"] == 2.0
+    assert v.metrics["write_gap_s"] == 3.0  # the must-move fault's, first
+
+
+def conflicting_after(*repl_events):
+    ids = [i for i in acked(failover_history()) if i != "w3"]
+    n1 = node_state(acked(failover_history()))
+    ev = [*replace_final(failover_history(), nodes={"node1": n1, "node2": node_state(ids)}),
+          promotion(), *repl_events]
+    return check_migration(ev).metrics["conflicting"]
+
+
+def test_a_duplicate_key_is_recognised_by_number_or_by_message():
+    dup = {"t": 6.0, "kind": "repl", "node": "node2", "reachable": True, "sql": False}
+    assert conflicting_after({**dup, "sql_errno": 1062, "sql_error": "Coordinator stopped"}) == 1
+    assert conflicting_after({**dup, "sql_errno": 1032, "sql_error": "Error 1062 in worker"}) == 1
+    assert conflicting_after({**dup, "sql_error": "Could not execute: Duplicate entry 'x'"}) == 1
+    assert conflicting_after({**dup, "sql_errno": 1032, "sql_error": "Can't find record"}) == 0
+    assert conflicting_after({**dup, "sql_errno": 1063}) == 0
+    assert conflicting_after({**dup, "sql_error": None}) == 0

@@ -133,18 +133,12 @@ def test_gtid_sets_are_compared_as_sets():
     assert f"{A}:1-10" == GTID
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: harness/checkers/replication.py returns unknown "
-                   "for a missing checksum/channel list even when an applier error was sampled "
-                   "(a seen violation must beat unknown)")
 def test_a_sampled_sql_error_beats_a_missing_checksum():
     ev = [*with_final(n2=node_state([], checksum=None)),
           repl(6.0, "node2", sql=False, sql_error="Error 1062")]
     assert check_replication(ev).valid is False
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: harness/checkers/replication.py passes a fault run "
-                   "in which the replication sampler recorded nothing (no `repl` event): 'no "
-                   "applier error at any sample' was never observed")
 def test_no_replication_sample_during_the_run_is_unknown():
     v = check_replication(without(failover_history(), lambda e: e["kind"] == "repl"))
     assert v.valid is None

@@ -113,9 +113,9 @@ def test_prober_that_recorded_only_its_first_samples_is_unknown_naming_the_gap()
     """Beats stop after 0.5 s (the prober thread died): the rest of the run is unwatched."""
     v = check_single_owner(watched_history(observed=watched(0.0, 0.5)))
     assert v.valid is None
-    assert v.summary == "unknown: the VIP was not observed at 0.50-12.00s, 0.50-12.00s"
-    assert v.evidence["unobserved"] == [[0.5, 12.0], [0.5, 12.0]]
-    assert v.metrics["unobserved_s"] == 23.0
+    assert v.summary == "unknown: the VIP was not observed at 0.50-12.00s"
+    assert v.evidence["unobserved"] == [[0.5, 12.0]]  # both nodes' gap, named once
+    assert v.metrics["unobserved_s"] == 11.5
 
 
 def test_no_beats_at_all_is_unknown():
@@ -305,3 +305,25 @@ def test_every_single_owner_verdict_names_its_invariant():
                watched_history(observed=[])):
         assert check_single_owner(ev).invariant == "single_owner"
     assert check_single_owner([]).summary == "unknown: no VIP observation recorded for any node"
+
+
+def test_a_silence_that_began_before_the_window_counts_inside_it():
+    from harness.checkers.observed import gaps
+    assert gaps([beat(1.5, "n"), beat(2.6, "n"), beat(3.5, "n")], "vip", "n", 2.0, 4.0,
+                1.0) == [[2.0, 2.6]]
+    assert gaps([beat(1.0, "n"), beat(2.0, "n"), beat(2.9, "n"), beat(3.8, "n")], "vip", "n",
+                2.0, 4.0, 1.0) == []  # the beat at the start is the last before it
+
+
+def test_a_silence_that_goes_on_after_the_window_counts_inside_it():
+    from harness.checkers.observed import gaps
+    assert gaps([beat(2.0, "n"), beat(2.9, "n"), beat(3.5, "n"), beat(4.6, "n")], "vip", "n",
+                2.0, 4.0, 1.0) == [[3.5, 4.0]]
+    assert gaps([beat(2.0, "n"), beat(2.9, "n"), beat(3.1, "n"), beat(4.0, "n"),
+                 beat(5.0, "n")], "vip", "n", 2.0, 4.0, 1.0) == []  # the beat at the end
+
+
+def test_unobserved_time_is_rounded_to_the_millisecond():
+    v = check_single_owner(watched_history(vip(3.00012, "node2", None),
+                                           vip(4.50049, "node2", False)))
+    assert v.metrics["unobserved_s"] == 1.5

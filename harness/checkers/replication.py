@@ -34,10 +34,12 @@ def check_replication(events: list[Event]) -> Verdict:
     if len(nodes) < 2 or unreachable:
         return Verdict(name, False, problems[0], evidence, {},
                        windows=[[first["t"], final["t"]]])
+    blind: list[str] = []  # what could not be read: unknown unless a violation was seen
     for n, s in nodes.items():
         chs = s.get("channels")
         if chs is None:
-            return unknown(name, f"no channel data for {n}")
+            blind.append(f"no channel data for {n}")
+            continue
         evidence["channels"][n] = chs
         if not chs:
             problems.append(f"{n}: no replication channel")
@@ -59,16 +61,22 @@ def check_replication(events: list[Event]) -> Verdict:
                         evidence["gtid_missing"][f"{b} lacks"] = missing
                         problems.append(f"{b} lacks GTIDs {missing[:80]} executed on {a}")
     except (KeyError, ValueError) as exc:
-        return unknown(name, f"cannot compare GTID sets: {exc}")
+        blind.append(f"cannot compare GTID sets: {exc}")
     sums = set(evidence["checksums"].values())
     if None in sums:
-        return unknown(name, "a table checksum is missing")
-    if len(sums) > 1:
+        blind.append("a table checksum is missing")
+    elif len(sums) > 1:
         problems.append(f"CHECKSUM TABLE differs: {evidence['checksums']}")
+    sampled = {e["node"] for e in events if e["kind"] == "repl" and e.get("reachable")}
+    if any(e["kind"] == "fault" for e in events) and not sampled >= set(nodes):
+        blind.append(f"replication was never sampled on {sorted(set(nodes) - sampled)} "
+                     "during the run (applier errors there could not be seen)")
     metrics = {"converged_after_s": final.get("converged_after_s")}
     if problems:
         start = sql_errors[0]["t"] if sql_errors else final["t"]
         return Verdict(name, False, "; ".join(problems[:3]), evidence, metrics,
                        windows=[[start, final["t"]]])
+    if blind:
+        return unknown(name, "; ".join(blind))
     return Verdict(name, True, "both channels running, GTID sets and checksums equal",
                    evidence, metrics)

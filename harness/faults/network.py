@@ -126,6 +126,8 @@ class DelayLink(Fault):
                                   "delay", delay], check=False)
         if "netem" not in self.target.netns(["tc", "qdisc", "show", "dev", iface]):
             self.active = False
+            if self in self.cluster.active_faults:
+                self.cluster.active_faults.remove(self)
             raise FaultUnsupported(
                 f"{self.name}: the kernel has no netem qdisc (tc: {proc.strip() or 'refused'}); "
                 "latency, jitter and reordering cannot be injected on this machine")
