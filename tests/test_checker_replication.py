@@ -1,7 +1,6 @@
 """Replication: no applier error sampled during the run; after heal both channels run without
 error, GTID sets equal, checksums agree (the ``final`` event)."""
 
-import pytest
 from histories import GTID, failover_history, final, node_state, repl, replace_final, without
 
 from harness.checkers import check_replication

@@ -43,32 +43,41 @@ def state_at(events: list[Event], t: float, nodes: list[str]) -> dict[str, Any]:
 
 
 def problems_in(st: dict[str, Any], intended: str | None,
-                expected_checks: dict[str, list[str]] | None = None) -> list[str]:
+                expected_checks: dict[str, list[str]] | None = None, *,
+                strict: bool = True) -> list[str]:
     """Why a state is not the intended one (empty when it is): ``intended`` alone holds the VIP
     (None: any single node, one MASTER and one BACKUP: a pair that could fail over again).
     ``expected_checks``: the vrrp_scripts each node's config tracks; one that never reported
-    is not passing."""
+    is not passing. ``strict``: a value never observed counts as a problem (for conditions a
+    run waits on); otherwise only what was seen to be wrong is listed (false beats unknown)."""
+    def bad(value: Any) -> bool:
+        return (value is None and strict) or value is False
+
     owners = [n for n, s in st.items() if s["vip"]]
     out = []
-    if intended is not None and owners != [intended]:
-        out.append(f"VIP held by {owners or 'nobody'}, intended {intended} alone")
-    if intended is None:
-        if len(owners) != 1:
+    if intended is not None:
+        wrong = [n for n in owners if n != intended]
+        if wrong or (bad(st[intended]["vip"]) if intended in st else False) or \
+                (strict and owners != [intended]):
+            out.append(f"VIP held by {owners or 'nobody'}, intended {intended} alone")
+    else:
+        if len(owners) > 1 or (strict and len(owners) != 1) or \
+                (not owners and all(s["vip"] is False for s in st.values())):
             out.append(f"VIP held by {owners or 'nobody'}, not by exactly one node")
         states = sorted(str(s["vrrp"]) for s in st.values())
-        if states != ["BACKUP", "MASTER"]:
+        if states != ["BACKUP", "MASTER"] and (strict or "None" not in states):
             out.append(f"VRRP states {states}, not one MASTER and one BACKUP")
     for n, s in st.items():
-        if not s["keepalived"]:
+        if bad(s["keepalived"]):
             out.append(f"{n}: keepalived not running")
         silent = [c for c in (expected_checks or {}).get(n, []) if c not in s["checks"]]
-        if silent:
+        if silent and (strict or s["keepalived"]):
             out.append(f"{n}: check {', '.join(silent)} never reported a result "
                        "(disabled by keepalived?)")
         failing = sorted(k for k, ok in s["checks"].items() if not ok)
         if failing:
             out.append(f"{n}: check {', '.join(failing)} failing")
-        if not (s["io"] and s["sql"]):
+        if bad(s["io"]) or bad(s["sql"]):
             out.append(f"{n}: replication channel not running (io={s['io']}, sql={s['sql']})")
     return out
 
@@ -92,7 +101,13 @@ def check_bringup(events: list[Event]) -> Verdict:
     first_ok = next((e["t"] for e in events if e["kind"] in ("vip", "proc", "check", "repl")
                      and t0 <= e["t"] <= end and not problems_in(state_at(events, e["t"], nodes),
                                                                   intended, expected)), None)
-    at_end = problems_in(state_at(events, end, nodes), intended, expected)
+    final_st = state_at(events, end, nodes)
+    seen_wrong = problems_in(final_st, intended, expected, strict=False)
+    unseen = [n for n, st in final_st.items() if None in (st["keepalived"], st["vip"], st["io"])]
+    if unseen and not seen_wrong:
+        return unknown(NAME, f"the processes, addresses or channels of {unseen} were never "
+                       "observed")
+    at_end = seen_wrong if unseen else problems_in(final_st, intended, expected)
     evidence = {
         "intended_owner": intended, "bound_s": b["bringup_s"],
         "vrrp": [{"t": e["t"], "node": e["node"], "state": e["state"]} for e in events
