@@ -1,7 +1,6 @@
 """Bring-up: within ``bringup_s`` the highest-priority node alone holds the VIP, keepalived runs
 and every tracked check passes on both nodes, both channels run."""
 
-import pytest
 from histories import (
     bringup_history,
     final,
