@@ -49,6 +49,8 @@ from typing import Any
 
 import yaml
 
+from harness import conditions
+from harness.actions import action_name
 from harness.errors import ConfigError
 from harness.faults import CATALOGUE
 from harness.judge import WHEN, Expectation
@@ -67,19 +69,24 @@ EXPECT = {"all_invariants": set(), "migration": set(), "dual_owner": {"single_ow
 WORD_FOR = {inv: word for word, invs in EXPECT.items() for inv in invs}
 TOP_KEYS = {"name", "source", "source_reports", "reconstruction", "evidence", "description",
             "bundle", "overrides", "workload", "duration", "timeline", "expect"}
-STEP_KEYS = {"at", "fault", "target", "for", "params"}
+STEP_KEYS = {"at", "fault", "action", "target", "for", "params", "when", "heal_when",
+             "timeout"}
 REPORT_KEYS = {"kind", "url", "versions", "config", "symptom", "explanation", "related"}
 EXPECTATION_KEYS = {"invariant", "when", "fault", "target", "reason", "intermittent"}
 
 
 @dataclass
 class Step:
-    at: float
-    fault: str
+    at: float | None
+    fault: str | None
     target: str
     duration: float | None
     params: dict[str, Any]
     line: int
+    action: str | None = None  # an operator action (harness.actions) instead of a fault
+    when: str | None = None  # start once this condition holds (harness.conditions)
+    heal_when: str | None = None
+    timeout: float = 60.0
 
 
 @dataclass
@@ -215,7 +222,7 @@ def parse_incident(text: str, path: str | Path = "<string>") -> Incident:
             duration = parse_duration(scalar("duration"))
         except ValueError as exc:
             raise err(top["duration"][1], str(exc)) from exc
-        last = max(s.at + (s.duration or 0) for s in steps)
+        last = max((s.at or 0) + (s.duration or 0) for s in steps)
         if duration < last:
             raise err(top["duration"][1], f"duration {duration:g}s ends before the last step "
                       f"({last:g}s)")
@@ -380,28 +387,57 @@ def _step(i: int, node: yaml.Node, err) -> Step:
     for key, (knode, _) in m.items():
         if key not in STEP_KEYS:
             raise err(knode, f"step {i}: unknown key {key!r}; keys: {', '.join(sorted(STEP_KEYS))}")
-    if "at" not in m or "fault" not in m:
-        raise err(node, f"step {i}: needs at: and fault:")
+    if "at" not in m and "when" not in m:
+        raise err(node, f"step {i}: needs at: (a time) or when: (a condition)")
+    if "fault" in m and "action" in m:
+        raise err(m["action"][1], f"step {i}: a step is a fault or an action, not both")
 
     def val(key: str) -> Any:
         return _value(m[key][1])
 
-    try:
-        at = parse_duration(val("at"))
-    except ValueError as exc:
-        raise err(m["at"][1], f"step {i}: {exc}") from exc
-    if at < 0:
-        raise err(m["at"][1], f"step {i}: at must be >= 0")
-    words = str(val("fault")).split()
+    at = None
+    if "at" in m:
+        try:
+            at = parse_duration(val("at"))
+        except ValueError as exc:
+            raise err(m["at"][1], f"step {i}: {exc}") from exc
+        if at < 0:
+            raise err(m["at"][1], f"step {i}: at must be >= 0")
+    conds = {}
+    for key in ("when", "heal_when"):
+        if key in m:
+            try:
+                conditions.parse(str(val(key)), [])
+            except ConfigError as exc:
+                raise err(m[key][1], f"step {i}: {exc}") from exc
+            conds[key] = str(val(key))
+    timeout = 60.0
+    if "timeout" in m:
+        try:
+            timeout = parse_duration(val("timeout"))
+        except ValueError as exc:
+            raise err(m["timeout"][1], f"step {i}: {exc}") from exc
     target = str(val("target")) if "target" in m else "owner"
-    if len(words) == 2 and "target" not in m:
-        target = words[1]
-    elif len(words) != 1:
-        raise err(m["fault"][1], f"step {i}: write `fault: NAME TARGET` or fault: + target:")
-    try:
-        fault = canonical_fault(words[0])
-    except ValueError as exc:
-        raise err(m["fault"][1], f"step {i}: {exc}") from exc
+    fault = action = None
+    if "fault" in m:
+        words = str(val("fault")).split()
+        if len(words) == 2 and "target" not in m:
+            target = words[1]
+        elif len(words) != 1:
+            raise err(m["fault"][1], f"step {i}: write `fault: NAME TARGET` or fault: + target:")
+        try:
+            fault = canonical_fault(words[0])
+        except ValueError as exc:
+            raise err(m["fault"][1], f"step {i}: {exc}") from exc
+    elif "action" in m:
+        try:
+            action = action_name(str(val("action")))
+        except ConfigError as exc:
+            raise err(m["action"][1], f"step {i}: {exc}") from exc
+        if "target" not in m:
+            target = "last-faulted"
+    elif "when" not in m:
+        raise err(node, f"step {i}: needs fault:, action:, or when: (to wait for a condition)")
     duration = None
     if "for" in m:
         try:
@@ -413,7 +449,8 @@ def _step(i: int, node: yaml.Node, err) -> Step:
     params = val("params") if "params" in m else {}
     if not isinstance(params, dict):
         raise err(m["params"][1], f"step {i}: params must be a mapping")
-    return Step(at, fault, target, duration, params, node.start_mark.line + 1)
+    return Step(at, fault, target, duration, params, node.start_mark.line + 1, action=action,
+                when=conds.get("when"), heal_when=conds.get("heal_when"), timeout=timeout)
 
 
 def expected_violations(incident: Incident) -> set[str]:

@@ -51,7 +51,8 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
     run_dir = run_dir or Path("runs") / f"replay-{time.strftime('%Y%m%d-%H%M%S')}"
     scenario = Scenario(
         name=slug(Path(path).stem), rate=inc.rate, mode=inc.mode, duration=inc.duration,
-        steps=[Step(s.at, s.fault, s.target, s.duration, s.params) for s in inc.steps],
+        steps=[Step(s.at, s.fault, s.target, s.duration, s.params, action=s.action, when=s.when,
+                    heal_when=s.heal_when, timeout=s.timeout) for s in inc.steps],
         expectations=incident_expectations(inc),
     )
     log.info("replaying %r on bundle %s (source: %s)", inc.name, bundle.name, inc.source)

@@ -275,3 +275,41 @@ def V(inv, valid):
 ALL = ["single_owner", "migration", "replication", "writes"]
 
 
+
+
+SEQUENCE = """
+name: Fail, restore by the runbook, fail the new owner
+source: https://example.org/runbook
+bundle: seed
+timeline:
+  - at: 2s
+    fault: kill-mysqld
+    heal_when: vip-moved
+  - action: restore
+    when: healed
+  - fault: kill-mysqld
+    when: redundant
+    timeout: 30s
+expect: all_invariants
+"""
+
+
+def test_incident_steps_can_wait_for_conditions_and_run_operator_actions():
+    inc = parse_incident(SEQUENCE)
+    first, restore, second = inc.steps
+    assert (first.at, first.fault, first.heal_when) == (2.0, "kill-mysqld", "vip-moved")
+    assert (restore.at, restore.action, restore.when, restore.target) == \
+        (None, "restore", "healed", "last-faulted")
+    assert (second.when, second.timeout) == ("redundant", 30.0)
+
+
+@pytest.mark.parametrize("step,match", [
+    ("  - fault: kill-mysqld\n", r"needs at: \(a time\) or when:"),
+    ("  - at: 1s\n    fault: kill-mysqld\n    action: restore\n", "a fault or an action"),
+    ("  - at: 1s\n    action: dance\n", "unknown operator action 'dance'"),
+    ("  - when: the moon is full\n", "unknown condition"),
+])
+def test_bad_sequence_steps_name_their_line(step, match):
+    text = "name: n\nsource: s\ntimeline:\n" + step + "expect: all_invariants\n"
+    with pytest.raises(ConfigError, match=match):
+        parse_incident(text)
