@@ -378,6 +378,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     tests = list(_SESSION.get("tests", {}).values())
     if session.config.getoption("collectonly", False):
         return  # nothing was run: no gate
+    if exitstatus == EXIT_USAGE or getattr(session.config, "_vipchaos_no_bundle", False):
+        session.exitstatus = EXIT_USAGE
+        return
     if exitstatus == pytest.ExitCode.INTERRUPTED:
         stop = getattr(session, "shouldstop", "") or getattr(session, "shouldfail", "")
         collection = isinstance(stop, str) and "during collection" in stop

@@ -79,7 +79,7 @@ def test_failed_write_present_fails():
     assert v.valid is False
     assert v.evidence["failed_present"] == ["c"]
     assert "1 failed-but-present" in v.summary and "(first: c)" in v.summary
-    assert v.windows == [[20.0, 20.0]]  # a failed write has no acknowledgement time
+    assert v.windows == [[3.01, 3.01]]  # when the client was told it failed
 
 
 def test_unknown_on_one_node_only_is_errant():

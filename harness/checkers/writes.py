@@ -20,7 +20,7 @@ CAP = 20
 def check_writes(events: list[Event]) -> Verdict:
     name = "writes"
     outcome: dict[str, str] = {}
-    acked_at: dict[str, float] = {}
+    acked_at: dict[str, float] = {}  # when the client learnt the outcome
     for e in events:
         if e["kind"] != "op":
             continue
@@ -28,8 +28,7 @@ def check_writes(events: list[Event]) -> Verdict:
             outcome.setdefault(e["id"], "unknown")
         else:
             outcome[e["id"]] = e["type"]
-            if e["type"] == "ok":
-                acked_at[e["id"]] = e["t"]
+            acked_at[e["id"]] = e["t"]
     final = final_state(events)
     if final is None:
         return unknown(name, "no final state in the history")
@@ -66,7 +65,7 @@ def check_writes(events: list[Event]) -> Verdict:
                 ("failed-but-present", failed_present), ("errant", errant)) if v]
     if problems:
         bad = lost or dup or failed_present or errant
-        times = [acked_at[i] for i in [*lost, *dup, *errant] if i in acked_at]
+        times = [acked_at[i] for i in [*lost, *dup, *errant, *failed_present] if i in acked_at]
         windows = [[min(times), max(times)]] if times else [[final["t"], final["t"]]]
         return Verdict(name, False, f"{', '.join(problems)} of {len(ok)} acknowledged writes "
                        f"(first: {bad[0]})", evidence, metrics, windows=windows)
