@@ -10,8 +10,6 @@ They run in a subprocess: the plugin keeps per-session state in its module.
 import json
 from pathlib import Path
 
-import pytest
-
 from harness import plugin
 from harness.plugin import session_statuses
 
@@ -161,10 +159,6 @@ def test_a_violation_beats_a_crash(pytester):
     assert run(pytester)[0].ret == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: harness/plugin.py pytest_collection_finish "
-                   "exits with returncode EXIT_USAGE (3), but pytest_sessionfinish treats 3 as "
-                   "an ordinary status: chaos items were collected and none ran, so the gate "
-                   "overwrites it with EXIT_UNKNOWN (2)")
 def test_an_empty_config_list_is_a_usage_error_exiting_3(pytester, monkeypatch):
     project(pytester, CLEAN)
     monkeypatch.setenv("VIPCHAOS_CONFIG", ",")
