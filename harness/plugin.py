@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import signal
 import sys
 import time
@@ -111,7 +110,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     s = config.stash[SETTINGS]
     return [f"vipchaos: bundles={','.join(s.bundles)} run_dir={s.run_dir} keep={s.keep} "
             f"faults={','.join(s.faults) if s.faults else 'all'} "
-            f"engine={os.environ.get('DOCKER_HOST', 'local')}"]
+            f"engine={s.engine}"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -209,6 +208,7 @@ class PairPool:
     def _bring_up(self, bundle):
         from harness.pair import bring_up
         from harness.scenario import safe_name
+        log.info("%s: engine %s", bundle.name, self.settings.engine)
         return bring_up(self.engine, self.image, bundle, subnet=self.settings.subnet,
                         out_dir=self.settings.run_dir / f"{safe_name(bundle.name)}-bring-up",
                         manual=self.settings.keep)

@@ -9,6 +9,10 @@ Environment variables (each also a command-line option; the option wins):
 - ``VIPCHAOS_BASE_IMAGE``: the base image the node image is built from (``debian:sid-slim``)
 - ``VIPCHAOS_SUBNET``: lab subnet for the pairs (default: each bundle's own)
 - ``VIPCHAOS_FAULTS``: only these fault families, comma-separated
+
+Docker's own ``DOCKER_HOST`` picks the engine (per xdist worker with ``--tx
+'popen//env:DOCKER_HOST=unix:/path/to/docker.sock'``: one slash after ``unix:``, because execnet
+splits its specs on ``//``); it is recorded as ``engine``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class Settings:
     base_image: str = "debian:sid-slim"
     subnet: str | None = None
     faults: list[str] | None = None
+    engine: str = "local"  # DOCKER_HOST, for reports
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -45,6 +50,7 @@ class Settings:
         s.keep = env.get("VIPCHAOS_KEEP", "") in ("1", "true", "yes")
         s.base_image = env.get("VIPCHAOS_BASE_IMAGE", s.base_image)
         s.subnet = env.get("VIPCHAOS_SUBNET") or None
+        s.engine = env.get("DOCKER_HOST") or "local"
         if env.get("VIPCHAOS_FAULTS"):
             s.faults = [f.strip() for f in env["VIPCHAOS_FAULTS"].split(",") if f.strip()]
         for k, v in overrides.items():
