@@ -369,6 +369,29 @@ def session_statuses(tests: list[dict[str, Any]]) -> list[str]:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     _SESSION.clear()  # a second session in the same process starts from nothing
+    if not hasattr(session.config, "workerinput") and _runs_suites(session.config):
+        _preflight()
+
+
+def _runs_suites(config: pytest.Config) -> bool:
+    """Whether this session is about to run chaos suites (a path under a ``suites`` directory
+    among its arguments): then a machine that cannot run them stops once, here, instead of
+    every test erroring on its own (and every xdist worker with it)."""
+    return any("suites" in Path(str(a).split("::")[0]).parts for a in config.args)
+
+
+def _preflight() -> None:
+    import os
+
+    from harness.errors import HarnessError
+    if hasattr(os, "geteuid") and os.geteuid() != 0:
+        pytest.exit("vipchaos: the chaos suites need root (the harness makes a veth pair and "
+                    "iptables rules on the host): run as root", returncode=EXIT_UNKNOWN)
+    try:
+        from harness.engine import Engine
+        Engine()
+    except HarnessError as exc:
+        pytest.exit(f"vipchaos: {exc}", returncode=EXIT_UNKNOWN)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
