@@ -139,20 +139,33 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """--vipchaos-faults (or the bundle's ``faults``) deselects the other fault families."""
+    """--vipchaos-faults (or the bundle's ``faults`` in topology.toml) deselects the other
+    fault families; tests without a fault (bring-up, smoke) always run."""
     wanted = config.stash[SETTINGS].faults
-    if not wanted:
-        return
+    per_bundle: dict[str, list[str] | None] = {}
     keep, drop = [], []
     for item in items:
         faults = {a for m in item.iter_markers("fault") for a in m.args}
         params = getattr(item, "callspec", None)
         if params is not None:
             faults |= {params.params[k] for k in ("fault", "stall") if k in params.params}
-        (drop if faults and not faults & set(wanted) else keep).append(item)
+        allowed = wanted
+        if allowed is None and params is not None and "bundle_name" in params.params:
+            allowed = per_bundle.setdefault(params.params["bundle_name"],
+                                            _bundle_faults(params.params["bundle_name"]))
+        (drop if faults and allowed and not faults & set(allowed) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _bundle_faults(name: str) -> list[str] | None:
+    from harness.config import load_bundle
+    from harness.errors import HarnessError
+    try:
+        return load_bundle(name).faults
+    except HarnessError:
+        return None  # the bundle's own error shows when its pair is brought up
 
 
 @pytest.fixture(scope="session")

@@ -276,3 +276,21 @@ def test_a_second_session_in_the_same_process_does_not_see_the_first(pytester, m
     second = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--vipchaos-config=seed",
                                           f"--vipchaos-run-dir={run_dir}")
     assert second.ret == 0
+
+
+def test_a_bundles_own_fault_selection_deselects_the_other_families(pytester, tmp_path):
+    import shutil
+
+    from harness.config import BUNDLES_DIR
+    bundle = tmp_path / "picky"
+    shutil.copytree(BUNDLES_DIR / "hardened", bundle)
+    topo = bundle / "topology.toml"
+    topo.write_text('faults = ["kill-mysqld"]\n' + topo.read_text())
+    pytester.makepyfile(
+        "import pytest\n"
+        "@pytest.mark.parametrize('fault', ['kill-mysqld', 'pause-node'])\n"
+        "def test_f(bundle_name, fault):\n    pass\n"
+        "def test_no_fault(bundle_name):\n    pass\n")
+    res = pytester.runpytest("--vipchaos-config", str(bundle), "-p", "no:cacheprovider", "-v")
+    res.assert_outcomes(passed=2, deselected=1)
+    res.stdout.fnmatch_lines(["*test_f*kill-mysqld*PASSED*", "*test_no_fault*PASSED*"])
