@@ -165,6 +165,15 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
         phase(name, "heal")
         _heal_all(cluster, history)
         if not skipped:
+            # recovery: keep writing until a write succeeded after the last heal or restore
+            # (or the config's bound passed), so "service after the heal" is observed, not cut
+            # short by the end of the run
+            healed_at = max((e["t"] for e in history.events() if (
+                e["kind"] == "fault" and e.get("phase") == "healed") or (
+                e["kind"] == "action" and e.get("phase") == "done")), default=0.0)
+            wait.until(lambda: any(e["kind"] == "op" and e["type"] == "ok" and e["t"] > healed_at
+                                   for e in history.events("op")),
+                       timeout=cluster.bundle.migration_bound_s(), interval=0.2)
             wait.until(lambda: len(cluster.vip_owners()) == 1, timeout=30, interval=0.2)
             time.sleep(scenario.settle)
     except BaseException:  # interrupted or crashed: stop observing before teardown
