@@ -1,0 +1,140 @@
+"""The invariants of sequences: service after every heal, redundancy after a restore, no
+flapping, who committed what. Each is fed a clean case, a violation, and a missing observation
+(unknown, never a pass)."""
+
+from histories import (
+    failover_history,
+    fault,
+    healed,
+    proc,
+    repl,
+    run,
+    vip,
+    vrrp,
+    without,
+    write,
+)
+
+from harness.checkers.flapping import check_flapping
+from harness.checkers.origin import check_origin
+from harness.checkers.redundancy import check_redundancy
+from harness.checkers.service import check_service
+
+
+# --- service after every heal ------------------------------------------------------------
+def test_a_write_after_the_heal_passes_service():
+    v = check_service(failover_history())
+    assert v.valid is True and v.metrics["heals"] == 1
+
+
+def test_no_write_succeeding_after_the_heal_fails_service():
+    ev = [e for e in failover_history() if not (e["kind"] == "op" and e["t"] > 8.0
+                                                and e["type"] == "ok")]
+    ev += [{"t": t, "kind": "op", "type": "fail", "id": f"x{t}", "f": "write"} for t in (9, 10, 11)]
+    ev = sorted(ev + [{"t": t - 0.01, "kind": "op", "type": "invoke", "id": f"x{t}", "f": "write"}
+                      for t in (9, 10, 11)], key=lambda e: e["t"])
+    ev = [e for e in ev if e["kind"] != "final"] + [
+        {**next(e for e in failover_history() if e["kind"] == "final"), "t": 30.0}]
+    v = check_service(ev)
+    assert v.valid is False and v.windows == [[8.0, 18.0]]
+
+
+def test_no_write_attempted_after_the_heal_is_unknown():
+    ev = without(failover_history(), lambda e: e["kind"] == "op" and e["t"] > 8.0)
+    assert check_service(ev).valid is None
+
+
+def test_nothing_healed_is_unknown():
+    assert check_service(without(failover_history(), lambda e: e["kind"] == "fault")).valid is None
+
+
+# --- redundancy after a restore ---------------------------------------------------------------
+def _restored(*, peer_state="BACKUP", keepalived=1, restore_at=9.0, end=40.0):
+    ev = [run(0.0, scenario="fail-restore-fail-kill-mysqld"), vip(0.0, "node1", True),
+          vip(0.0, "node2", False), fault(2.0), vip(3.5, "node1", False), vip(4.0, "node2", True),
+          vrrp(4.0, "node2", "MASTER"), vrrp(4.1, "node1", "STOP"), healed(8.0),
+          {"t": restore_at, "kind": "action", "phase": "start", "action": "restore",
+           "node": "node1", "step": 1},
+          {"t": restore_at + 0.5, "kind": "action", "phase": "done", "action": "restore",
+           "node": "node1", "step": 1},
+          vrrp(restore_at + 1.0, "node1", peer_state), proc(restore_at + 1.0, "node1", keepalived),
+          proc(0.5, "node2"), repl(restore_at + 1.2, "node1"), repl(restore_at + 1.2, "node2"),
+          {"t": restore_at + 1.3, "kind": "check", "node": "node1", "script": "check_mysql",
+           "ok": True},
+          {"t": 0.6, "kind": "check", "node": "node2", "script": "check_mysql", "ok": True},
+          {"t": end, "kind": "final", "nodes": {}, "vip_owners": ["node2"]}]
+    return sorted(ev, key=lambda e: e["t"])
+
+
+def test_a_pair_that_can_fail_over_again_is_redundant():
+    v = check_redundancy(_restored())
+    assert v.valid is True and v.metrics["restored_after_s"] == 0.8  # from the restore done
+
+
+def test_a_restored_node_without_keepalived_is_not_redundant():
+    v = check_redundancy(_restored(peer_state="STOP", keepalived=0))
+    assert v.valid is False and "keepalived not running" in v.summary
+
+
+def test_a_run_that_ends_before_the_bound_is_unknown():
+    v = check_redundancy(_restored(peer_state="STOP", keepalived=0, end=12.0))
+    assert v.valid is None
+
+
+def test_no_restore_is_unknown():
+    assert check_redundancy(failover_history()).valid is None
+
+
+# --- flapping ------------------------------------------------------------------------------
+def test_a_failover_explains_its_transitions():
+    ev = sorted([*failover_history(), vrrp(3.9, "node2", "MASTER"), vrrp(3.5, "node1", "FAULT"),
+                 vrrp(9.0, "node1", "BACKUP")], key=lambda e: e["t"])
+    v = check_flapping(ev)
+    assert v.valid is True and v.metrics["master_entries"] == 1
+
+
+def test_a_vip_bouncing_without_a_cause_is_flapping():
+    extra = [vrrp(t, "node2", "MASTER") for t in (3.9, 25.0, 27.0)]
+    extra += [vip(25.0, "node2", True), vip(26.0, "node2", False), vip(27.0, "node2", True)]
+    ev = sorted([*failover_history(end=30.0), *extra], key=lambda e: e["t"])
+    v = check_flapping(ev)
+    assert v.valid is False and v.windows[0] == [25.0, 25.0]
+
+
+def test_a_cascade_of_consequences_is_not_flapping():
+    ev = sorted([*failover_history(), vrrp(2.1, "node1", "CRASH"), vrrp(2.2, "node1", "BACKUP"),
+                 vrrp(5.0, "node1", "STOP"), vrrp(3.9, "node2", "MASTER")],
+                key=lambda e: e["t"])
+    assert check_flapping(ev).valid is True
+
+
+def test_flapping_without_bounds_is_unknown():
+    ev = [dict(e, bounds={}) if e["kind"] == "run" else e for e in failover_history()]
+    assert check_flapping(ev).valid is None
+
+
+# --- who committed what ----------------------------------------------------------------------
+def test_every_write_on_the_vip_holder_passes_origin():
+    assert check_origin(failover_history()).valid is True
+
+
+def test_a_write_on_a_node_that_lost_the_vip_to_its_peer_fails_origin():
+    ev = sorted([*failover_history(), *write(6.0, "stale", node="node1")], key=lambda e: e["t"])
+    v = check_origin(ev)
+    assert v.valid is False and v.metrics["by_second_master"] == 1 and v.windows == [[6.01, 6.01]]
+
+
+def test_a_write_while_nobody_held_the_vip_is_reported_not_failed():
+    ev = sorted([*failover_history(), *write(3.7, "orphan", node="node1")],
+                key=lambda e: e["t"])
+    v = check_origin(ev)
+    assert v.valid is True and v.metrics["while_nobody_held"] == 1
+
+
+def test_writes_without_a_server_or_unobserved_are_unknown():
+    ev = [dict(e, node=None) if e["kind"] == "op" and e["type"] == "ok" else e
+          for e in failover_history()]
+    assert check_origin(ev).valid is None
+    blind = [dict(e, held=None) if e["kind"] == "vip" else e for e in failover_history()]
+    assert check_origin(blind).valid is None
+    assert check_origin(without(failover_history(), lambda e: e["kind"] == "op")).valid is None
