@@ -256,12 +256,16 @@ class ProcSampler(Observer):
             except (OSError, StopIteration):
                 s = None
             if s is None:
-                st = n.status()
-                if st["running"]:
-                    n.pid(refresh=True)
+                # the init is gone: find the current one through the node's cgroup (cheap, no
+                # engine round-trip every 250 ms while a node is down); none means stopped
+                try:
+                    pid = n.pid(refresh=True)
+                    s = self.sample(pid) if pid else None
+                except (OSError, StopIteration):
                     self.error(n.name, "cannot read the node's processes")
                     continue
-                s = {"keepalived": 0, "mysqld": None, "running": False}
+                if s is None:
+                    s = {"keepalived": 0, "mysqld": None, "running": False}
             if self._last.get(n.name) != s:
                 self._last[n.name] = s
                 self.history.add("proc", node=n.name, **s)
