@@ -518,7 +518,7 @@ def cmd_bench(args) -> int:
             raise ConfigError("vipchaos bench failover: give --fault F (and --runs N, "
                               "--config B ...) to measure, or run directories to aggregate")
         _faults(args.fault)
-        run_dir = Path(args.run_dir or f"runs/bench-{time.strftime('%Y%m%d-%H%M%S')}")
+        run_dir = Path(args.run_dir or f"runs/bench-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
         print(bench_failover(args.config or ["seed", "hardened"], args.fault, args.target,
                              args.runs, run_dir))
         print(f"report: {run_dir / 'index.html'}")

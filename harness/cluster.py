@@ -266,7 +266,7 @@ class Cluster:
         timeout = timeout or self.ready_timeout
         if not wait.until(lambda: node.sql("SELECT 1", timeout=2), timeout=timeout,
                           interval=0.2):
-            raise self._timeout(f"mysqld on {node.name} to answer", timeout)
+            raise self._timeout(f"mysqld on {node.name} to answer", timeout, first=node)
 
     def _wire_replication(self) -> None:
         user, password = self.bundle.replication_account
@@ -391,8 +391,11 @@ class Cluster:
         ok = wait.until(self.converged, timeout=timeout, interval=0.25)
         return round(time.monotonic() - started, 2) if ok else None
 
-    def _timeout(self, what: str, timeout: float) -> ReadinessTimeout:
-        return ReadinessTimeout(what, timeout, {n.name: n.log_tails() for n in self.nodes})
+    def _timeout(self, what: str, timeout: float, first: Node | None = None) -> ReadinessTimeout:
+        """The error with every node's log tails, the node waited for first (CI output keeps
+        the head of a long message)."""
+        nodes = sorted(self.nodes, key=lambda n: n is not first)
+        return ReadinessTimeout(what, timeout, {n.name: n.log_tails() for n in nodes})
 
     def final_state(self, converged_after: float | None = None) -> dict[str, Any]:
         """What each node holds now (the ``final`` history event)."""
@@ -425,10 +428,16 @@ class Cluster:
             except Exception as exc:
                 log.warning("healing %s failed: %s", fault, exc)
         self.active_faults.clear()
-        self._parallel(self._revive)
-        self._parallel(self.wait_mysqld)
-        if any(c["sql_error"] for n in self.nodes for c in self.channels(n)):
-            log.info("replication broken beyond START REPLICA: rebuilding the nodes")
+        try:
+            self._parallel(self._revive)
+            self._parallel(self.wait_mysqld)
+            broken = any(c["sql_error"] for n in self.nodes for c in self.channels(n))
+            why = "replication broken beyond START REPLICA"
+        except HarnessError as exc:
+            # The previous test's verdict is recorded; the next test gets a working pair.
+            broken, why = True, f"a node did not come back ({str(exc).splitlines()[0]})"
+        if broken:
+            log.info("%s: rebuilding the nodes", why)
             self.rebuild()
         else:
             for n in self.nodes:

@@ -8,6 +8,7 @@ costs microseconds and works while the container is ``docker pause``d.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -64,6 +65,25 @@ def _cgroup_procs(pid: int) -> str | None:
         if line.startswith("0::"):
             return f"/sys/fs/cgroup{line[3:]}/cgroup.procs"
     return None
+
+
+def collapse_repeats(text: str) -> str:
+    """Runs of lines that differ only in numbers (a replica retrying every 2 s) shown as the
+    first line and a count, so a log tail shows more than one message."""
+    out: list[str] = []
+    key_of = lambda line: re.sub(r"\d+", "#", line)  # noqa: E731
+    run = 0
+    for line in text.splitlines():
+        if out and key_of(line) == key_of(out[-1]):
+            run += 1
+            continue
+        if run:
+            out.append(f"    ... and {run} more like it")
+            run = 0
+        out.append(line)
+    if run:
+        out.append(f"    ... and {run} more like it")
+    return "\n".join(out) + "\n"
 
 
 class Node:
@@ -251,7 +271,7 @@ class Node:
         return self.sql("SELECT @@GLOBAL.gtid_executed AS g")[0]["g"].replace("\n", "")
 
     # --- logs --------------------------------------------------------------------------
-    def log_tails(self, lines: int = 20) -> str:
+    def log_tails(self, lines: int = 40) -> str:
         """Tails of mysqld's and keepalived's logs (for error messages); never raises."""
         files = " ".join([MYSQL_LOG, KEEPALIVED_CONSOLE, *KEEPALIVED_LOGS])
         try:
@@ -259,4 +279,5 @@ class Node:
                             f"tail -n {lines} $f; done", check=False)
         except Exception as exc:
             out = f"(cannot read logs in the container: {exc})\n"
-        return out + "== container output\n" + self.engine.logs_of(self.container_name, lines)
+        return collapse_repeats(out + "== container output\n"
+                                + self.engine.logs_of(self.container_name, lines))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
     engine = Engine()
     image, _ = ensure_node(engine, log=log.info)
     validate_or_raise(bundle, engine, image, say=log.warning)
-    run_dir = run_dir or Path("runs") / f"replay-{time.strftime('%Y%m%d-%H%M%S')}"
+    run_dir = run_dir or Path("runs") / f"replay-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     scenario = Scenario(
         name=slug(Path(path).stem), rate=inc.rate, mode=inc.mode, duration=inc.duration,
         steps=[Step(s.at, s.fault, s.target, s.duration, s.params, action=s.action, when=s.when,
@@ -77,9 +78,9 @@ def describe(rep: Replay) -> str:
     lines = []
     if inc is not None:
         lines.append(f"{inc.name}\nsource: {inc.source}")
-        reports = getattr(inc, "source_reports", None) or {}
-        if reports.get("symptom"):
-            lines.append(f"the source reports: {' '.join(str(reports['symptom']).split())}")
+        symptom = getattr(inc.source_reports, "symptom", "")
+        if symptom:
+            lines.append(f"the source reports: {' '.join(str(symptom).split())}")
         if getattr(inc, "reconstruction", None):
             lines.append(f"our reconstruction: {' '.join(inc.reconstruction.split())}")
         lines.append("")

@@ -189,13 +189,15 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
     if not skipped:
         bound = convergence_bound_s(cluster)
         phase(name, f"converge (up to {bound:.0f} s)")
-        deadline = time.monotonic() + bound
-        # An SQL-thread error (e.g. 1062 duplicate key) never clears by itself: stop waiting.
+        started = time.monotonic()
+        # An SQL-thread error (e.g. 1062 duplicate key) never clears by itself: stop waiting,
+        # also when it appears only once the resumed channel meets the conflicting rows.
         state = wait.until(lambda: "stuck" if _sql_error(cluster) else
-                           ("running" if cluster.replication_running() else None),
-                           timeout=bound, interval=0.5)
-        if state == "running":
-            converged_after = cluster.wait_converged(max(deadline - time.monotonic(), 1))
+                           ("converged" if cluster.replication_running()
+                            and cluster.converged() else None),
+                           timeout=bound, interval=0.25)
+        if state == "converged":
+            converged_after = round(time.monotonic() - started, 2)
     history.add("phase", name="check")
     phase(name, "check")
     history.add("final", **cluster.final_state(converged_after))

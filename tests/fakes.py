@@ -236,6 +236,14 @@ class FakeEngine:
                 return 1, "iptables: Chain already exists.\n"
             c.chains[chain] = []
             return 0, ""
+        if op == "-D" and chain in c.chains:  # a rule of ours, by its spec
+            text = " ".join(args[2:])
+            rules = c.chains.get(chain, [])
+            match = next((r for r in rules if r[1] == text), None)
+            if match is None:
+                return 1, "iptables: Bad rule (does a matching rule exist in that chain?).\n"
+            rules.remove(match)
+            return 0, ""
         if op == "-D":
             hooked = c.hooks.get(chain, [])
             if args[-1] not in hooked:
@@ -260,8 +268,11 @@ class FakeEngine:
                      "               destination"]
             for rule in c.chains[chain]:
                 rule[0] += 3 if live else 0  # traffic hits hooked rules
+                words = rule[1].split()
+                comment = (words[words.index("--comment") + 1] if "--comment" in words
+                           else rule[1])
                 lines.append(f"{rule[0]:>8} {rule[0] * 60:>8} DROP       all  --  *      *"
-                             f"       0.0.0.0/0            0.0.0.0/0   /* {rule[1]} */")
+                             f"       0.0.0.0/0            0.0.0.0/0   /* {comment} */")
             return 0, "\n".join(lines) + "\n"
         return 2, f"unknown iptables op {op}"
 

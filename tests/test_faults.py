@@ -294,3 +294,27 @@ def test_log_tails_never_raise():
     c.engine.kill(c.nodes[0].container_name)
     out = c.nodes[0].log_tails()
     assert "cannot read logs in the container" in out and "container output" in out
+
+
+def test_overlapping_faults_on_one_node_heal_only_their_own_rules():
+    """The incident timeline blocks replication 2-24 s and isolates the same node 6-18 s:
+    healing the isolation must leave the replication block in place."""
+    c = pair()
+    node = c.nodes[0]
+    block = make_fault("block-replication", c, node)
+    isolate = make_fault("isolate-node", c, node)
+    block.start()
+    isolate.start()
+    assert block.tag != isolate.tag
+    isolate.heal()
+    left = [r[1] for rules in node.container.chains.values() for r in rules]
+    assert len(left) == 4 and all(block.tag in r for r in left)
+    assert block.dropped() > 0 and isolate.dropped() == 0
+    block.heal()
+    assert all(r == [] for r in node.container.chains.values())
+
+
+def test_a_fault_counts_only_its_own_rules():
+    assert counted(LISTING.replace("tcp dpt:3306", "tcp dpt:3306 /* mine */"), "mine") == 0
+    tagged = LISTING.replace("0.0.0.0/0\n", "0.0.0.0/0 /* mine */\n", 1)
+    assert counted(tagged, "mine") == 12

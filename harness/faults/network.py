@@ -1,14 +1,20 @@
 """Network faults: iptables rules in the node's own network namespace.
 
-Rules live in two chains of ours (VIPCHAOS-IN, VIPCHAOS-OUT) hooked into INPUT and OUTPUT, so a
-heal flushes only what we added and is safe to repeat. Each fault is verified by the packet
-counters of its rules rising (traffic really hit them), not by the rule merely existing.
+Rules live in two chains of ours (VIPCHAOS-IN, VIPCHAOS-OUT) hooked into INPUT and OUTPUT. Each
+rule carries its fault's own comment tag, so faults can overlap on one node: a heal deletes only
+its own rules (healing an isolation must not lift a replication block still running), and a
+fault is verified by the packet counters of its own rules rising (traffic really hit them), not
+by the rule merely existing or by another fault's counters. The reset flushes both chains.
 """
 
 from __future__ import annotations
 
+import itertools
+from typing import Any
+
 from harness.errors import FaultUnsupported
 from harness.faults.base import Fault
+from harness.node import Node
 
 CHAINS = {"VIPCHAOS-IN": "INPUT", "VIPCHAOS-OUT": "OUTPUT"}
 
@@ -19,20 +25,32 @@ def flush_chains(node) -> None:
         node.netns(["iptables", "-w", "-F", chain], check=False)
 
 
-def counted(listing: str) -> int:
-    """Packets counted by the rules of an ``iptables -L CHAIN -v -x -n`` listing."""
+def counted(listing: str, tag: str | None = None) -> int:
+    """Packets counted by the rules of an ``iptables -L CHAIN -v -x -n`` listing (only the
+    rules commented ``tag`` when one is given)."""
     total = 0
     for line in listing.splitlines()[2:]:
         fields = line.split()
-        if fields and fields[0].isdigit():
+        if fields and fields[0].isdigit() and (tag is None or f"/* {tag} */" in line):
             total += int(fields[0])
     return total
 
 
+_instances = itertools.count(1)
+
+
 class IptablesFault(Fault):
+    def __init__(self, cluster, target: Node, **params: Any) -> None:
+        super().__init__(cluster, target, **params)
+        self.tag = f"vipchaos:{self.name}:{next(_instances)}"
+
     #: rules as iptables argument lists (after ``-A CHAIN``)
     def rules(self) -> list[list[str]]:
         raise NotImplementedError
+
+    def tagged_rules(self) -> list[list[str]]:
+        return [[rule[0], "-m", "comment", "--comment", self.tag, *rule[1:]]
+                for rule in self.rules()]
 
     def ipt(self, *args: str, check: bool = True) -> str:
         return self.target.netns(["iptables", "-w", *args], check=check)
@@ -42,11 +60,11 @@ class IptablesFault(Fault):
             self.ipt("-N", chain, check=False)
             self.ipt("-D", hook, "-j", chain, check=False)  # never hook twice
             self.ipt("-I", hook, "1", "-j", chain)
-        for rule in self.rules():
+        for rule in self.tagged_rules():
             self.ipt("-A", *rule)
 
     def dropped(self) -> int:
-        return sum(counted(self.ipt("-L", chain, "-v", "-x", "-n", check=False))
+        return sum(counted(self.ipt("-L", chain, "-v", "-x", "-n", check=False), self.tag)
                    for chain in CHAINS)
 
     def verify(self) -> str:
@@ -54,7 +72,8 @@ class IptablesFault(Fault):
         return f"iptables counters rising ({self.dropped()} packets dropped so far)"
 
     def repair(self) -> None:
-        flush_chains(self.target)
+        for rule in self.tagged_rules():
+            self.ipt("-D", *rule, check=False)
 
 
 class IsolateNode(IptablesFault):

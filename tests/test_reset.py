@@ -1,0 +1,58 @@
+"""The reset between tests: a pair that does not come back is rebuilt, never handed on broken
+(one lab failure must not become every later test's setup error)."""
+
+from harness.cluster import Cluster
+from harness.errors import ReadinessTimeout
+
+
+class Stub:
+    """The parts of a Cluster that ``Cluster.reset`` uses, recording what it did."""
+
+    def __init__(self, revive_error=None, sql_error=""):
+        self.nodes, self.active_faults, self.timings, self.did = ["node1", "node2"], [], {}, []
+        self.revive_error, self.sql_error = revive_error, sql_error
+
+    def _parallel(self, fn):
+        return [fn(n) for n in self.nodes]
+
+    def _revive(self, node):
+        self.did.append(f"revive {node}")
+        if self.revive_error:
+            raise self.revive_error
+
+    def wait_mysqld(self, node):
+        self.did.append(f"wait {node}")
+
+    def channels(self, node):
+        return [{"sql_error": self.sql_error}]
+
+    def rebuild(self):
+        self.did.append("rebuild")
+
+    def wait_replication_running(self):
+        self.did.append("replication")
+
+    def ensure_intended(self):
+        self.did.append("intended")
+
+
+
+def test_a_node_whose_mysqld_never_answers_is_rebuilt():
+    stub = Stub(revive_error=ReadinessTimeout("mysqld on node2 to answer", 90))
+    Cluster.reset(stub)
+    assert stub.did[-1] == "rebuild" and "intended" not in stub.did
+
+
+def test_a_broken_applier_is_rebuilt():
+    stub = Stub(sql_error="Duplicate entry")
+    Cluster.reset(stub)
+    assert stub.did[-1] == "rebuild"
+
+
+def test_a_healthy_pair_is_resumed_not_rebuilt(monkeypatch):
+    stub = Stub()
+    started = []
+    stub.nodes = [type("N", (), {"sql": lambda self, q: started.append(q)})() for _ in (1, 2)]
+    Cluster.reset(stub)
+    assert "rebuild" not in stub.did and stub.did[-2:] == ["replication", "intended"]
+    assert started == ["START REPLICA", "START REPLICA"]
