@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shlex
 import sys
@@ -480,6 +481,61 @@ def cmd_validate(args) -> int:
             print(f"{r['bundle']}: {'valid' if r['valid'] else 'NOT valid'}"
                   + (f" ({len(r['warnings'])} warning(s))" if r["warnings"] else ""))
     return EXIT_PASS if all(r["valid"] for r in reports) else EXIT_USAGE
+
+
+def cmd_explore(args) -> int:
+    """Seeded exploration on one pair: draw episodes until the time is up, write violating
+    ones as incident files, replay them (harness.explore)."""
+    import random
+
+    from harness.config import load_bundle
+    from harness.explore import explore
+    from harness.incident import parse_duration
+    from harness.pair import bring_up
+    from harness.validate import validate_or_raise
+    refs = chosen_bundles(args.config, False, "vipchaos explore")
+    if len(refs) != 1:
+        raise ConfigError(f"vipchaos explore explores one bundle at a time, not {refs}")
+    try:
+        duration = parse_duration(args.duration)
+    except ValueError as exc:
+        raise ConfigError(f"--duration: {exc}") from exc
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 10**6)
+    faults = _faults(args.faults)
+    ref = bundle_arg(refs[0])
+    bundle = load_bundle(ref)
+    _need_root("vipchaos explore")
+    engine = _engine()
+    image = _image(engine)
+    validate_or_raise(bundle, engine, image, say=_say)
+    run_dir = Path(args.run_dir or f"runs/explore-{time.strftime('%Y%m%d-%H%M%S')}-"
+                                   f"{os.getpid()}")
+    command = (f"vipchaos explore --seed {seed} --duration {args.duration} --config {refs[0]}"
+               + (f" --faults {args.faults}" if args.faults else ""))
+    _say(f"{command}  (results: {run_dir})")
+    progress = logging.StreamHandler(sys.stderr)
+    progress.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logging.getLogger("vipchaos.explore").addHandler(progress)
+    logging.getLogger("vipchaos.explore").setLevel(logging.INFO)
+    cluster = bring_up(engine, image, bundle, subnet=args.subnet or _env("VIPCHAOS_SUBNET"),
+                       out_dir=run_dir / "bring-up")
+    try:
+        if cluster.setup_error:
+            raise HarnessError(cluster.setup_error)
+        ex = explore(cluster, seed=seed, duration_s=duration, run_dir=run_dir, bundle_ref=ref,
+                     faults=faults, replay=not args.no_replay, command=command)
+    finally:
+        cluster.down()
+    from harness import report
+    html = report.write_all(run_dir)["html"]
+    print(ex.summary())
+    print(f"report: {html}\nexplore.json: {run_dir / 'explore.json'}")
+    counts = ex.counts()
+    if counts.get("violation"):
+        return EXIT_VIOLATION
+    if counts.get("unknown") or counts.get("error") or not counts.get("ok"):
+        return EXIT_UNKNOWN
+    return EXIT_PASS
 
 
 def cmd_replay(args) -> int:
@@ -1035,6 +1091,29 @@ def build_parser() -> Parser:
     s = cmd("report", "re-render a run's report (summary table, junit.xml, index.html)",
             cmd_report)
     s.add_argument("dir", metavar="DIR", help="a run directory (runs/latest, runs/<run>)")
+    s = cmd("explore", "seeded exploration: random fault sequences on one pair; violations "
+            "written as incident files and replayed", cmd_explore,
+            "Draw episodes from --seed (one to three faults on the owner or standby, overlapping "
+            "or not, held for drawn times, sometimes the runbook's restore afterwards; inserts "
+            "or MAX()+1 tickets) and run them on one pair until --duration is up, judged like "
+            "the suites (the bundle's accepted risks apply). Each episode that violates an "
+            "invariant is written as incidents/explore-<seed>-<n>.yaml under the run and "
+            "replayed at the end on the same pair. Exit 1 when a violation was found, 2 when "
+            "something stayed unknown, 0 when every episode held.")
+    s.add_argument("--seed", type=int, metavar="S",
+                   help="the generator's seed (default: a random one, printed)")
+    s.add_argument("--duration", default="10m", help="how long to draw new episodes (e.g. "
+                   "10m, 90s; default 10m)")
+    s.add_argument("--config", action="append", metavar="BUNDLE",
+                   help="the bundle: a directory or a shipped bundle's name (env "
+                        "VIPCHAOS_CONFIG)")
+    s.add_argument("--faults", metavar="F1,F2", help="draw only these faults (default: the "
+                   "bundle's own `faults`, else the whole catalogue)")
+    s.add_argument("--no-replay", action="store_true",
+                   help="do not replay the incident files written")
+    s.add_argument("--subnet", help="lab subnet (default: the bundle's, or a free one)")
+    s.add_argument("--run-dir", metavar="DIR",
+                   help="where results go (default runs/explore-<timestamp>)")
     s = cmd("replay", "replay an incident file on a fresh pair and judge it", cmd_replay)
     s.add_argument("file", help="an incident file (incidents/*.yaml)")
     s.add_argument("--run-dir", metavar="DIR",

@@ -41,6 +41,16 @@ def incident_expectations(inc) -> list[Expectation]:
     return list(inc.expectations)
 
 
+def scenario_of(inc, name: str) -> Scenario:
+    """The incident's timeline and expectations as a scenario (replay and explore)."""
+    return Scenario(
+        name=slug(name), rate=inc.rate, mode=inc.mode, duration=inc.duration,
+        steps=[Step(s.at, s.fault, s.target, s.duration, s.params, action=s.action, when=s.when,
+                    heal_when=s.heal_when, timeout=s.timeout) for s in inc.steps],
+        expectations=incident_expectations(inc),
+    )
+
+
 def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = None) -> Replay:
     """Bring a pair up for the incident's bundle (on ``subnet`` if given), run its timeline,
     judge the verdicts against its ``expect``, write the report, tear the pair down."""
@@ -50,12 +60,7 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
     image, _ = ensure_node(engine, log=log.info)
     validate_or_raise(bundle, engine, image, say=log.warning)
     run_dir = run_dir or Path("runs") / f"replay-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    scenario = Scenario(
-        name=slug(Path(path).stem), rate=inc.rate, mode=inc.mode, duration=inc.duration,
-        steps=[Step(s.at, s.fault, s.target, s.duration, s.params, action=s.action, when=s.when,
-                    heal_when=s.heal_when, timeout=s.timeout) for s in inc.steps],
-        expectations=incident_expectations(inc),
-    )
+    scenario = scenario_of(inc, Path(path).stem)
     log.info("replaying %r on bundle %s (source: %s)", inc.name, bundle.name, inc.source)
     cluster = bring_up(engine, image, bundle, subnet=subnet)
     try:  # the pair is up already: `with cluster` would boot it a second time

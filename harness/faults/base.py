@@ -23,6 +23,8 @@ class Fault:
     name: ClassVar[str]
     #: True when the fault takes away the target's ability to serve writes: the VIP must move.
     removes_service: ClassVar[bool] = False
+    #: True when the fault takes the whole container (nothing else can act on it meanwhile)
+    whole_node: ClassVar[bool] = False
     description: ClassVar[str] = ""
 
     def __init__(self, cluster, target: Node, **params: Any) -> None:

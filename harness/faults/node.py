@@ -10,6 +10,7 @@ from harness.faults.base import Fault
 class PauseNode(Fault):
     name = "pause-node"
     removes_service = True
+    whole_node = True
     description = "`docker pause` (cgroup freezer: processes stop, the kernel still answers ARP)."
 
     def inject(self) -> None:
@@ -27,6 +28,7 @@ class PauseNode(Fault):
 class CrashNode(Fault):
     name = "crash-node"
     removes_service = True
+    whole_node = True
     description = "`docker kill` (SIGKILL to everything). Heal: `docker start`, rejoin."
 
     def inject(self) -> None:
