@@ -43,5 +43,11 @@ class ReadinessTimeout(HarnessError):
         super().__init__("\n".join(parts))
 
 
+class FaultNotApplicable(HarnessError):
+    """The fault has nothing to act on in the pair's present state (keepalived already gone,
+    no replication receiver to stall behind): a step of a sequence that found nothing to do,
+    recorded as such, not a harness failure."""
+
+
 class FaultUnsupported(HarnessError):
     """A fault needs a kernel or engine feature this machine lacks (the reason says which)."""

@@ -23,7 +23,7 @@ from harness.actions import run_action
 from harness.checkers.observed import bounds, run_info
 from harness.checkers.verdict import Verdict
 from harness.cluster import Cluster
-from harness.errors import ConfigError, FaultUnsupported
+from harness.errors import ConfigError, FaultNotApplicable, FaultUnsupported
 from harness.faults import Fault, make_fault
 from harness.history import Event, History
 from harness.judge import Expectation, Judgement, judge
@@ -314,6 +314,13 @@ def _start(cluster: Cluster, scenario: Scenario, index: int, step: Step, history
         history.add("fault", phase="skipped", detail=str(exc), **common)
         fault.heal()
         return fault, str(exc)
+    except FaultNotApplicable as exc:  # nothing to act on now: the sequence goes on without it
+        history.add("fault", phase="not-applicable", detail=str(exc), **common)
+        log.info("%s/%s: %s", cluster.bundle.name, scenario.name, exc)
+        fault.active = False
+        if fault in cluster.active_faults:
+            cluster.active_faults.remove(fault)
+        return fault, None
     history.add("fault", t=t_start, phase="start", detail=detail, verified_at=history.now(),
                 **common)
     history.add("phase", name="hold")

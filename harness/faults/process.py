@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.errors import FaultNotApplicable
 from harness.faults.base import Fault, FaultNotVerified, mysqld_answers
 
 
@@ -56,6 +57,9 @@ class KillKeepalived(Fault):
                    "parent respawns it as in production. Heal: make sure keepalived runs.")
 
     def inject(self) -> None:
+        if self.target.vcctl("status", "keepalived") != "running":
+            raise FaultNotApplicable(f"{self}: keepalived is not running on "
+                                     f"{self.target.name}: nothing to kill")
         self.killed = set(self.target.vcctl("kill", "keepalived").split())
 
     def verify(self) -> str:
@@ -116,6 +120,15 @@ class StallApplier(Fault):
                    "Heal: START REPLICA SQL_THREAD.")
 
     def inject(self) -> None:
+        try:
+            st = self.target.replica_status()
+        except Exception as exc:
+            raise FaultNotApplicable(f"{self}: mysqld on {self.target.name} does not answer "
+                                     f"({str(exc).splitlines()[0][:120]})") from exc
+        if not st or st[0]["Replica_IO_Running"] != "Yes":
+            io = st[0]["Replica_IO_Running"] if st else "no channel"
+            raise FaultNotApplicable(f"{self}: the receiver on {self.target.name} is not "
+                                     f"running ({io}): no backlog can pile up behind a stall")
         self.target.sql("STOP REPLICA SQL_THREAD")
 
     def verify(self) -> str:
