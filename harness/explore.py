@@ -67,6 +67,9 @@ def draw_scenario(rng: random.Random, pool: list[str], bound: float, index: int,
     if rng.random() < RESTORE_CHANCE:
         steps.append(Step(_half(max(b for _, b, _ in windows) + 1), None, "last-faulted",
                           action="restore"))
+        # then wait (up to the bound) for the pair to be redundant again, so the redundancy
+        # verdict is judged rather than cut short by the end of the episode
+        steps.append(Step(None, None, when="redundant", timeout=bound))
     mode = rng.choice(MODES)
     return Scenario(name=f"explore-{index:03d}-{'+'.join(faults)}", steps=steps, mode=mode,
                     expectations=list(risks or []))
@@ -101,6 +104,8 @@ def classify(result: Result) -> str:
 
 def step_dict(step: Step) -> dict[str, Any]:
     """A step as an incident file writes it."""
+    if step.at is None:  # a barrier
+        return {"when": step.when, "timeout": f"{step.timeout:g}s"}
     d: dict[str, Any] = {"at": f"{step.at:g}s"}
     if step.fault:
         d |= {"fault": step.fault, "target": step.target, "for": f"{step.duration:g}s"}
@@ -224,7 +229,8 @@ def explore(cluster, *, seed: int, duration_s: float, run_dir: Path, bundle_ref:
         t0 = time.monotonic()
         log.info("episode %d: %s (%s)", index, ", ".join(
             f"{s.fault or s.action} {s.target} at {s.at:g}s"
-            + (f" for {s.duration:g}s" if s.duration else "") for s in sc.steps), sc.mode)
+            + (f" for {s.duration:g}s" if s.duration else "") if s.at is not None
+            else f"then until {s.when}" for s in sc.steps), sc.mode)
         ep = Episode(index, sc.name, [step_dict(s) for s in sc.steps], sc.mode, "error")
         try:
             result = run_episode(cluster, sc, run_dir / safe_name(sc.name))
@@ -265,9 +271,11 @@ def explore(cluster, *, seed: int, duration_s: float, run_dir: Path, bundle_ref:
         except Exception as exc:
             ep.replay = f"error: {str(exc).splitlines()[0][:200]}"
         else:
+            differs = [r for r in result.judgement.reasons
+                       if ": accepted: " not in r and "held this time" not in r]
             ep.replay = ("same verdict" if result.judgement.ok
                          else f"different verdict ({result.outcome}: "
-                              + "; ".join(result.judgement.reasons)[:300] + ")")
+                              + "; ".join(differs)[:300] + ")")
         log.info("replay of episode %d: %s", ep.index, ep.replay)
         _save(ex, run_dir)
     return ex

@@ -36,7 +36,7 @@ def test_draws_follow_the_rules(seed):
         assert 1 <= len(faults) <= 3
         assert len({s.fault for s in faults}) == len(faults)  # distinct families
         assert sc.mode in ex.MODES
-        ats = [s.at for s in sc.steps]
+        ats = [s.at for s in sc.steps if s.at is not None]
         assert ats == sorted(ats) and ats[0] == 0
         for s in faults:
             assert 2.0 <= s.duration <= bound + 2.0 and s.target in ("owner", "standby")
@@ -51,7 +51,11 @@ def test_draws_follow_the_rules(seed):
         if restores:
             assert restores[0].action == "restore" and restores[0].target == "last-faulted"
             assert restores[0].at > max(s.at + s.duration for s in faults)
-            assert sc.steps[-1] is restores[0]
+            assert sc.steps[-2] is restores[0]  # then a barrier: redundant again
+            assert (sc.steps[-1].when, sc.steps[-1].timeout, sc.steps[-1].at) == \
+                ("redundant", bound, None)
+        else:
+            assert all(s.fault for s in sc.steps)
 
 
 def test_some_episodes_restore_and_some_overlap():
@@ -88,7 +92,8 @@ def test_classify():
 def test_an_incident_file_replays_the_episode_and_declares_its_violations():
     sc = Scenario("explore-004-isolate-node+kill-mysqld", mode="next-number", steps=[
         Step(0.0, "isolate-node", "owner", 5.5), Step(2.5, "kill-mysqld", "standby", 3.0),
-        Step(9.0, None, "last-faulted", action="restore")],
+        Step(9.0, None, "last-faulted", action="restore"),
+        Step(None, None, when="redundant", timeout=6.0)],
         expectations=[Expectation("origin", fault="isolate-node", target="owner",
                                   reason="an ARP race", intermittent=True),
                       Expectation("single_owner", fault="isolate-node", target="owner",
@@ -99,8 +104,10 @@ def test_an_incident_file_replays_the_episode_and_declares_its_violations():
                             command="vipchaos explore --seed 42 --config hardened")
     inc = parse_incident(text, "explore-42-004.yaml")
     assert inc.bundle == "hardened" and inc.mode == "next-number"
-    assert [(s.at, s.fault, s.target, s.duration, s.action) for s in inc.steps] == \
-        [(s.at, s.fault, s.target, s.duration, s.action) for s in sc.steps]
+    def shape(steps):
+        return [(s.at, s.fault, s.duration, s.action, s.when, s.timeout)
+                + ((s.target,) if s.fault or s.action else ()) for s in steps]
+    assert shape(inc.steps) == shape(sc.steps)
     by = {e.invariant: e for e in inc.expectations}
     assert set(by) == {"single_owner", "origin", "writes"}  # every violation, no pass
     assert all(e.when == "anytime" for e in by.values())
