@@ -33,6 +33,9 @@ def labels_for(labels: dict[str, str]) -> dict[str, str]:
     return {LABEL: "1", OWNER_LABEL: ownership.owner_of(labels.get(RUN_LABEL)), **labels}
 
 
+DATADIR = "/var/lib/mysql"
+
+
 class Engine:
     def __init__(self, client: docker.DockerClient | None = None) -> None:
         self.client = client or connect()
@@ -102,9 +105,15 @@ class Engine:
         host_cfg = self.client.api.create_host_config(
             cap_add=["NET_ADMIN", "NET_RAW"], network_mode=network, extra_hosts=extra_hosts,
         )
+        # The datadir on an anonymous volume (filled from the image's baked datadir, removed
+        # with the container): on a host filesystem like production's, not on the storage
+        # driver. Under fuse-overlayfs a mysqld restarted after SIGKILL sometimes aborted on
+        # "File './mysql-bin.~rec~' not found (OS errno 6)", a lab artefact; and a volume
+        # survives `docker kill` + `docker start` like a disk survives a reboot.
         cid = self.client.api.create_container(
             image, name=name, hostname=hostname, labels=labels_for(labels),
             environment=env, host_config=host_cfg, networking_config=netcfg, detach=True,
+            volumes=[DATADIR],
         )["Id"]
         return self.client.containers.get(cid)
 
