@@ -27,6 +27,7 @@ from harness.errors import CommandError
 from harness.node import Node
 
 VIP = "198.18.151.100"
+GATEWAY = "198.18.151.1"  # the topology's host_ip
 GTID = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10"
 _pids = itertools.count(1000)
 
@@ -54,6 +55,8 @@ class FakeContainer:
     cpu_quota: int = -1
     logs: str = "container output\n"
     children: list[str] = field(default_factory=lambda: ["160"])
+    #: no traffic of its own: hooked rules count only what a probe (``ping``) sends
+    quiet: bool = False
 
 
 class FakeEngine:
@@ -174,6 +177,13 @@ class FakeEngine:
         if isinstance(cmd, list) and cmd[:1] == ["vcctl"]:
             return self._vcctl(c, cmd[1], cmd[2])
         text = cmd if isinstance(cmd, str) else " ".join(cmd)
+        if text.startswith("ping "):  # answered unless an ICMP rule of ours drops it
+            hooked = any(c.hooks.values()) and not c.paused
+            icmp = [r for rules in c.chains.values() for r in rules if "icmp" in r[1].split()]
+            for rule in icmp if hooked else []:
+                rule[0] += 1
+            return (1, "1 packets transmitted, 0 received\n") if hooked and icmp else \
+                (0, "1 packets transmitted, 1 received\n")
         if text.startswith("ps -o stat= -C mysqld"):
             return 0, {"running": "Ssl\n", "frozen": "Tsl\n"}.get(c.services["mysqld"], "")
         if text.startswith("ps -eo args"):
@@ -262,7 +272,8 @@ class FakeEngine:
             c.chains[chain] = []
             return 0, ""
         if op == "-L":
-            live = any(chain in hooked for hooked in c.hooks.values()) and not c.paused
+            live = any(chain in hooked for hooked in c.hooks.values()) and not c.paused \
+                and not c.quiet
             lines = [f"Chain {chain} (1 references)",
                      "    pkts      bytes target     prot opt in     out     source"
                      "               destination"]
@@ -382,7 +393,7 @@ class FakeCluster:
         self.engine, self.nodes = engine, nodes
         self.active_faults: list[Any] = []
         self.bundle = SimpleNamespace(name="fake", risks=[])
-        self.topology = SimpleNamespace(vip=VIP)
+        self.topology = SimpleNamespace(vip=VIP, host_ip=GATEWAY)
         self.network = None
         self.waited: list[str] = []
 

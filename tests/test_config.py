@@ -1,5 +1,6 @@
 """Bundles: layout, exact bytes and modes, address map, accounts, risks, topology keys."""
 
+import difflib
 import os
 import shutil
 from pathlib import Path
@@ -75,7 +76,7 @@ def pasted(tmp_path: Path, extra_files: dict | None = None, address_map: str = "
 
 # --- shipped bundles ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["seed", "hardened", "tutorial-rewrite"])
+@pytest.mark.parametrize("name", ["seed", "hardened", "tutorial-rewrite", "arbitrated"])
 def test_shipped_bundles_render_per_node(name):
     b = load_bundle(name)
     n1, n2 = b.topology.nodes
@@ -118,6 +119,38 @@ def test_tutorial_rewrite_is_the_old_template_seed():
     assert inst.value("virtual_router_id") == "151" and inst.value("advert_int") == "1"
     script = root.find("vrrp_script")[0]
     assert script.value("interval") == "5" and script.value("weight") == "2"
+
+
+def test_arbitrated_is_tutorial_rewrite_plus_one_gateway_check():
+    """The comparison is honest only if the one difference is the third-party check: same
+    topology, same files, the same keepalived.conf but for chk_gateway and its track line."""
+    rewrite, arb = load_bundle("tutorial-rewrite"), load_bundle("arbitrated")
+    assert arb.topology == rewrite.topology
+    gw_script = "/etc/keepalived/check_gateway.sh"
+    for spec in arb.topology.nodes:
+        r, a = rewrite.render(spec), arb.render(spec)
+        assert {p: f for p, f in a.files.items() if p not in (CONF, gw_script)} == \
+            {p: f for p, f in r.files.items() if p != CONF}
+        hardened = BUNDLES_DIR / "hardened" / "scripts" / "check_gateway.sh"
+        assert a.files[gw_script] == (hardened.read_bytes(), 0o755)
+
+        def lines(text):
+            return [line for line in text.splitlines() if not line.startswith("!")]
+
+        delta = list(difflib.ndiff(lines(r.keepalived_conf), lines(a.keepalived_conf)))
+        assert [d for d in delta if d.startswith("- ")] == []
+        added = [d[2:].strip() for d in delta if d.startswith("+ ")]
+        assert sorted(added) == sorted(["vrrp_script chk_gateway {",
+                                        f'script "{gw_script} {arb.topology.host_ip}"',
+                                        "interval 1", "fall 2", "rise 2", "weight 0", "}", "",
+                                        "chk_gateway"])
+        root = keepalived_conf.parse(a.keepalived_conf)
+        chk = next(b for b in root.find("vrrp_script") if b.args == ["chk_gateway"])
+        assert [chk.value(k) for k in ("interval", "fall", "rise", "weight")] == \
+            ["1", "2", "2", "0"]
+        tracked = root.find("vrrp_instance")[0].find("track_script")[0].children
+        assert [t.keyword for t in tracked] == ["check_mysql", "chk_gateway"]
+    assert arb.migration_bound_s() == rewrite.migration_bound_s()
 
 
 def test_migration_bound_comes_from_the_config():

@@ -3,7 +3,7 @@ verifies its effect, registers in ``cluster.active_faults`` when started and rem
 healed; healing twice is safe. Plus iptables counter parsing."""
 
 import pytest
-from fakes import FakeEngine, pair
+from fakes import GATEWAY, FakeEngine, pair
 
 from harness import wait
 from harness.errors import CommandError, FaultUnsupported
@@ -193,7 +193,7 @@ def test_hang_check_replaces_the_scripts_and_restores_them():
 
 @pytest.mark.parametrize("name, rules", [("isolate-node", 2), ("block-vrrp", 2),
                                          ("block-replication", 4), ("one-way-partition", 1),
-                                         ("lossy-link", 2)])
+                                         ("lossy-link", 2), ("block-gateway", 2)])
 def test_iptables_faults_hook_our_chains_verify_by_counters_and_flush(name, rules):
     c = pair()
     node = c.nodes[0]
@@ -215,6 +215,53 @@ def test_iptables_rules_name_the_peer_and_the_interface():
     lossy = make_fault("lossy-link", c, c.nodes[0], probability=0.5).rules()
     assert lossy[0][:3] == ["VIPCHAOS-IN", "-i", "eth0"] and "0.5" in lossy[0]
     assert lossy[1][:3] == ["VIPCHAOS-OUT", "-o", "eth0"]
+
+
+def test_block_gateway_drops_only_icmp_to_and_from_the_gateway():
+    """The client reaches the VIP from the gateway's own address: only ICMP may be dropped,
+    and nothing that concerns the peer."""
+    c = pair()
+    f = make_fault("block-gateway", c, c.nodes[0])
+    assert not f.removes_service and f.gateway == GATEWAY == c.topology.host_ip
+    assert f.rules() == [["VIPCHAOS-IN", "-s", GATEWAY, "-p", "icmp", "-j", "DROP"],
+                         ["VIPCHAOS-OUT", "-d", GATEWAY, "-p", "icmp", "-j", "DROP"]]
+    assert all(c.nodes[1].ip not in r and "-i" not in r and "-o" not in r for r in f.rules())
+    assert "gateway" in f.description and "ICMP" in f.description
+
+
+def test_block_gateway_is_verified_by_the_bundles_own_pings_without_a_probe():
+    c = pair()
+    node = c.nodes[0]
+    detail = make_fault("block-gateway", c, node).start()
+    assert detail.endswith(f"ICMP to/from the gateway {GATEWAY})") and "probe" not in detail
+    assert not [x for x in c.engine.called("exec_in") if "ping" in x[2]]
+
+
+def test_block_gateway_probes_when_nothing_pings_the_gateway(fast_verify):
+    """A bundle without a gateway check sends no ICMP: one probe ping from the target makes
+    the counters rise (and must go unanswered)."""
+    c = pair()
+    node = c.nodes[0]
+    node.container.quiet = True
+    f = make_fault("block-gateway", c, node)
+    detail = f.start()
+    assert "a probe ping from node1 went unanswered" in detail
+    assert ("exec_in", node.container_name, ["ping", "-n", "-c", "1", "-W", "1", GATEWAY]) \
+        in c.engine.calls
+    f.heal()
+    assert all(r == [] for r in node.container.chains.values())
+
+
+def test_block_gateway_whose_probe_is_answered_is_not_verified(fast_verify):
+    c = pair()
+    node = c.nodes[0]
+    node.container.quiet = True
+    c.engine.exec_handler = lambda name, cmd: (0, "1 received\n") if cmd[0] == "ping" else None
+    f = make_fault("block-gateway", c, node)
+    with pytest.raises(FaultNotVerified, match="still answers ping"):
+        f.start()
+    f.heal()
+    assert c.active_faults == []
 
 
 def test_injecting_twice_never_hooks_twice():

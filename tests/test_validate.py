@@ -222,7 +222,7 @@ def test_replication_account_must_exist_and_admit_the_nodes(tmp_path):
 
 
 def test_shipped_bundles_lint_clean():
-    for name in ("seed", "hardened", "tutorial-rewrite", EXAMPLE):
+    for name in ("seed", "hardened", "tutorial-rewrite", "arbitrated", EXAMPLE):
         rep = findings(load_bundle(name))
         assert rep.errors == [] and rep.warnings == [], name
 

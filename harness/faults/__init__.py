@@ -7,6 +7,7 @@ import difflib
 from harness.errors import ConfigError
 from harness.faults.base import Fault, FaultNotVerified
 from harness.faults.network import (
+    BlockGateway,
     BlockReplication,
     BlockVrrp,
     DelayLink,
@@ -29,7 +30,7 @@ from harness.faults.process import (
 CATALOGUE: dict[str, type[Fault]] = {f.name: f for f in (
     KillMysqld, StopMysqld, FreezeMysqld, KillKeepalived, StopKeepalived, PauseNode, CrashNode,
     IsolateNode, BlockVrrp, BlockReplication, OneWayPartition, LossyLink, HangCheck, DelayLink,
-    CpuStarvation, SlowReplication, StallApplier,
+    CpuStarvation, SlowReplication, StallApplier, BlockGateway,
 )}
 
 

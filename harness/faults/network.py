@@ -12,8 +12,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from harness import wait
 from harness.errors import FaultUnsupported
-from harness.faults.base import Fault
+from harness.faults.base import Fault, FaultNotVerified
 from harness.node import Node
 
 CHAINS = {"VIPCHAOS-IN": "INPUT", "VIPCHAOS-OUT": "OUTPUT"}
@@ -118,6 +119,46 @@ class OneWayPartition(IptablesFault):
 
     def rules(self) -> list[list[str]]:
         return [["VIPCHAOS-IN", "-s", self.peer.ip, "-j", "DROP"]]
+
+
+class BlockGateway(IptablesFault):
+    """The target loses its third party: ICMP to and from the lab gateway (the topology's
+    ``host_ip``, what bundles get as ``{{ gateway }}``) is dropped in the target's namespace.
+    Only ICMP: the harness's client reaches the VIP from that same address, and the peer is
+    untouched, so MySQL, replication and VRRP go on; only a check that pings the gateway sees
+    it gone (a gateway-arbitrated pair fails over although nothing else is wrong).
+
+    Verified by the rules' own counters: the bundle's pings hit them within a second or two;
+    for a bundle that never pings the gateway the fault sends one probe ping from the target
+    (docker exec) so the counters still prove the rules drop what they claim."""
+
+    name = "block-gateway"
+    description = ("drop ICMP between the target and the lab gateway (host_ip) only: a gateway "
+                   "check fails; clients, the peer, VRRP and replication are unaffected.")
+    PROBE_AFTER_S = 2.5
+
+    @property
+    def gateway(self) -> str:
+        return str(self.cluster.topology.host_ip)
+
+    def rules(self) -> list[list[str]]:
+        gw = self.gateway
+        return [["VIPCHAOS-IN", "-s", gw, "-p", "icmp", "-j", "DROP"],
+                ["VIPCHAOS-OUT", "-d", gw, "-p", "icmp", "-j", "DROP"]]
+
+    def verify(self) -> str:
+        probe = ""
+        if not wait.until(lambda: self.dropped() > 0, timeout=self.PROBE_AFTER_S, interval=0.1):
+            code, _ = self.target.engine.exec_in(
+                self.target.container_name, ["ping", "-n", "-c", "1", "-W", "1", self.gateway],
+                check=False)
+            if code == 0:
+                raise FaultNotVerified(f"{self}: the gateway {self.gateway} still answers ping")
+            probe = f"; a probe ping from {self.target.name} went unanswered"
+        self._until(f"ICMP to/from the gateway {self.gateway} hitting the rules",
+                    lambda: self.dropped() > 0, timeout=10)
+        return (f"iptables counters rising ({self.dropped()} packets dropped so far: ICMP "
+                f"to/from the gateway {self.gateway}{probe})")
 
 
 class LossyLink(IptablesFault):
