@@ -234,7 +234,8 @@ class Engine:
     # --- reaping ------------------------------------------------------------------------
     def managed(self, run_id: str | None = None) -> tuple[list[Container], list]:
         flt = {"label": [f"{LABEL}=1"] + ([f"{RUN_LABEL}={run_id}"] if run_id else [])}
-        containers = self.client.containers.list(all=True, filters=flt)
+        # another session may remove one of ours between the list and its inspect
+        containers = self.client.containers.list(all=True, filters=flt, ignore_removed=True)
         networks = self.client.networks.list(filters=flt)
         return containers, networks
 
