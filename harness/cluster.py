@@ -9,6 +9,7 @@ intended state so the rest can still be tested.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import time
@@ -266,15 +267,13 @@ class Cluster:
         """Until mysqld answers: over TCP, or, every second, on its own socket inside the
         node (a heal can come while another fault still cuts the node off the network)."""
         timeout = timeout or self.ready_timeout
-        tries = iter(range(10**9))
+        failures = itertools.count()
 
         def answers() -> bool:
             try:
                 return bool(node.sql("SELECT 1", timeout=1))
             except Exception:
-                if next(tries) % 2:
-                    return False
-                return node.vcctl("status", "mysqld") == "running"
+                return next(failures) % 2 == 0 and node.vcctl("status", "mysqld") == "running"
 
         if not wait.until(answers, timeout=timeout, interval=0.2):
             raise self._timeout(f"mysqld on {node.name} to answer", timeout, first=node)

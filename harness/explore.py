@@ -123,6 +123,7 @@ def incident_text(scenario: Scenario, result: Result, *, bundle: str, seed: int,
     faults = [e for e in result.events if e["kind"] == "fault" and e.get("phase") == "start"]
     risks = applicable(scenario.expectations, faults, scenario.name)
     per = result.judgement.per_invariant
+    found = [v.invariant for v in result.verdicts if per.get(v.invariant) == "FAIL"]
     expect = []
     for v in result.verdicts:
         state = per.get(v.invariant)
@@ -143,7 +144,7 @@ def incident_text(scenario: Scenario, result: Result, *, bundle: str, seed: int,
         "source": command,
         "reconstruction": (
             f"Drawn by vipchaos explore (seed {seed}, episode {index}) and written out because "
-            f"it violated {', '.join(i['invariant'] for i in expect if 'found' in i['reason'])}"
+            f"it violated {', '.join(found)}"
             f". The timeline is the episode's, step for step; targets are roles at the "
             f"moment of each step, as in the episode. Verdicts of the episode: "
             + "; ".join(f"{k}: {s}" for k, s in sorted(per.items())) + "."),

@@ -395,12 +395,15 @@ def _step(i: int, node: yaml.Node, err) -> Step:
     def val(key: str) -> Any:
         return _value(m[key][1])
 
+    def seconds(key: str) -> float:
+        try:
+            return parse_duration(val(key))
+        except ValueError as exc:
+            raise err(m[key][1], f"step {i}: {exc}") from exc
+
     at = None
     if "at" in m:
-        try:
-            at = parse_duration(val("at"))
-        except ValueError as exc:
-            raise err(m["at"][1], f"step {i}: {exc}") from exc
+        at = seconds("at")
         if at < 0:
             raise err(m["at"][1], f"step {i}: at must be >= 0")
     conds = {}
@@ -413,10 +416,7 @@ def _step(i: int, node: yaml.Node, err) -> Step:
             conds[key] = str(val(key))
     timeout = 60.0
     if "timeout" in m:
-        try:
-            timeout = parse_duration(val("timeout"))
-        except ValueError as exc:
-            raise err(m["timeout"][1], f"step {i}: {exc}") from exc
+        timeout = seconds("timeout")
     target = str(val("target")) if "target" in m else "owner"
     fault = action = None
     if "fault" in m:
@@ -440,10 +440,7 @@ def _step(i: int, node: yaml.Node, err) -> Step:
         raise err(node, f"step {i}: needs fault:, action:, or when: (to wait for a condition)")
     duration = None
     if "for" in m:
-        try:
-            duration = parse_duration(val("for"))
-        except ValueError as exc:
-            raise err(m["for"][1], f"step {i}: {exc}") from exc
+        duration = seconds("for")
         if duration <= 0:
             raise err(m["for"][1], f"step {i}: for must be > 0")
     params = val("params") if "params" in m else {}

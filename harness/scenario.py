@@ -317,9 +317,7 @@ def _start(cluster: Cluster, scenario: Scenario, index: int, step: Step, history
     except FaultNotApplicable as exc:  # nothing to act on now: the sequence goes on without it
         history.add("fault", phase="not-applicable", detail=str(exc), **common)
         log.info("%s/%s: %s", cluster.bundle.name, scenario.name, exc)
-        fault.active = False
-        if fault in cluster.active_faults:
-            cluster.active_faults.remove(fault)
+        fault.withdraw()
         return fault, None
     history.add("fault", t=t_start, phase="start", detail=detail, verified_at=history.now(),
                 **common)

@@ -50,10 +50,15 @@ class Fault:
     def heal(self) -> None:
         """Undo the fault; safe to repeat."""
         if self.active:
-            self.active = False
-            if self in self.cluster.active_faults:
-                self.cluster.active_faults.remove(self)
+            self.withdraw()
             self.repair()
+
+    def withdraw(self) -> None:
+        """Deregister without repairing: the fault never took effect (the machine cannot do
+        it, or it had nothing to act on)."""
+        self.active = False
+        if self in self.cluster.active_faults:
+            self.cluster.active_faults.remove(self)
 
     def __enter__(self) -> Fault:
         self.start()

@@ -185,9 +185,7 @@ class DelayLink(Fault):
         proc = self.target.netns(["tc", "qdisc", "add", "dev", iface, "root", "netem",
                                   "delay", delay], check=False)
         if "netem" not in self.target.netns(["tc", "qdisc", "show", "dev", iface]):
-            self.active = False
-            if self in self.cluster.active_faults:
-                self.cluster.active_faults.remove(self)
+            self.withdraw()
             raise FaultUnsupported(
                 f"{self.name}: the kernel has no netem qdisc (tc: {proc.strip() or 'refused'}); "
                 "latency, jitter and reordering cannot be injected on this machine")
@@ -225,9 +223,7 @@ class SlowReplication(Fault):
                     "3306", "0xffff", "flowid", "1:20")
         except Exception as exc:
             self.repair()
-            self.active = False
-            if self in self.cluster.active_faults:
-                self.cluster.active_faults.remove(self)
+            self.withdraw()
             raise FaultUnsupported(f"{self.name}: tc htb/u32 refused ({exc}); the replication "
                                    "link cannot be shaped on this machine") from exc
 
