@@ -138,3 +138,72 @@ def test_writes_without_a_server_or_unobserved_are_unknown():
     blind = [dict(e, held=None) if e["kind"] == "vip" else e for e in failover_history()]
     assert check_origin(blind).valid is None
     assert check_origin(without(failover_history(), lambda e: e["kind"] == "op")).valid is None
+
+
+# --- the whole verdict, not just its validity (what reports and the judge read) ---------------
+def test_service_verdict_in_full():
+    v = check_service(failover_history())
+    assert v.summary == ("a write succeeded after every heal (slowest 0.01 s, after the heal of "
+                         "kill-mysqld)")
+    assert v.metrics == {"slowest_s": 0.01, "heals": 1, "bound_s": 10.0} and v.windows == []
+
+
+def test_redundancy_verdicts_in_full():
+    ok = check_redundancy(_restored())
+    assert ok.summary == ("redundant again 0.8 s after the restore (both keepalived, one MASTER "
+                          "+ one BACKUP, checks and channels fine)")
+    assert ok.metrics == {"restored_after_s": 0.8, "restores": 1, "bound_s": 20.0}
+    bad = check_redundancy(_restored(peer_state="STOP", keepalived=0))
+    assert bad.summary == ("20.0 s after restoring node1 the pair was not redundant: VRRP states "
+                           "['MASTER', 'STOP'], not one MASTER and one BACKUP; node1: keepalived "
+                           "not running")
+    assert bad.metrics == {"restored_after_s": None, "restores": 1, "bound_s": 20.0}
+    assert bad.windows == [[9.5, 29.5]] and bad.evidence["restore_at"]
+    late = check_redundancy(_restored(peer_state="STOP", keepalived=0, end=12.0))
+    assert late.summary == ("unknown: the run ended 2.5 s after the restore of node1, before the "
+                            "20.0 s bound")
+    assert check_redundancy(failover_history()).summary == "unknown: no restore in the history"
+
+
+def test_redundancy_restored_only_at_the_bound_still_counts_and_one_tick_later_does_not():
+    slow = check_redundancy(_restored(restore_at=9.0, end=40.0))
+    assert slow.valid is True
+    ev = [e for e in _restored() if not (e["kind"] == "vrrp" and e["node"] == "node1")]
+    ev = sorted([*ev, vrrp(29.4, "node1", "BACKUP")], key=lambda e: e["t"])
+    assert check_redundancy(ev).valid is True  # 19.9 s after the restore: within the bound
+    ev = [e for e in _restored() if not (e["kind"] == "vrrp" and e["node"] == "node1")]
+    ev = sorted([*ev, vrrp(29.6, "node1", "BACKUP")], key=lambda e: e["t"])
+    assert check_redundancy(ev).valid is False  # 20.1 s: too late
+
+
+def test_flapping_verdicts_in_full():
+    ev = sorted([*failover_history(), vrrp(3.9, "node2", "MASTER"), vrrp(3.5, "node1", "FAULT"),
+                 vrrp(9.0, "node1", "BACKUP")], key=lambda e: e["t"])
+    ok = check_flapping(ev)
+    assert ok.summary == ("1 MASTER entries and 1 VIP moves (3 VRRP transitions), all explained "
+                          "by the faults and actions")
+    assert ok.metrics == {"vrrp_transitions": 3, "master_entries": 1, "vip_takes": 1,
+                          "unexplained": 0}
+    extra = [vrrp(t, "node2", "MASTER") for t in (3.9, 25.0, 27.0)]
+    extra += [vip(25.0, "node2", True), vip(26.0, "node2", False), vip(27.0, "node2", True)]
+    bad = check_flapping(sorted([*failover_history(end=30.0), *extra], key=lambda e: e["t"]))
+    assert bad.summary == ("4 MASTER entr(ies)/VIP move(s) no fault explains: 25.00s node2 "
+                           "MASTER, 27.00s node2 MASTER, 25.00s node2 takes the VIP, 27.00s node2 "
+                           "takes the VIP")
+    assert bad.metrics == {"vrrp_transitions": 3, "master_entries": 3, "vip_takes": 3,
+                           "unexplained": 4}
+    assert bad.windows == [[25.0, 25.0], [27.0, 27.0], [25.0, 25.0], [27.0, 27.0]]
+
+
+def test_origin_verdicts_in_full():
+    ok = check_origin(failover_history())
+    assert ok.summary == ("every write committed on the VIP's holder (0 while nobody held it, "
+                          "by a surviving connection)")
+    assert ok.metrics == {"acknowledged": 16, "by_second_master": 0, "while_nobody_held": 0,
+                          "unattributable": 0}
+    bad = check_origin(sorted([*failover_history(), *write(6.0, "stale", node="node1")],
+                              key=lambda e: e["t"]))
+    assert bad.summary == ("1 acknowledged write(s) committed on node1 while the VIP was on node2 "
+                           "(first at t=6.01s): two masters took writes")
+    assert bad.metrics == {"acknowledged": 17, "by_second_master": 1, "while_nobody_held": 0,
+                           "unattributable": 0}
