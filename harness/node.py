@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import ssl
 import threading
 import time
 from pathlib import Path
@@ -29,9 +30,31 @@ MYSQL_LOG, KEEPALIVED_CONSOLE = "/var/log/mysql/error.log", "/var/log/keepalived
 KEEPALIVED_LOGS = ("/var/log/vipchaos/keepalived.log", "/var/log/vipchaos/keepalived_vrrp.log")
 
 
+def _preferred_tls() -> ssl.SSLContext:
+    """TLS as MySQL's PREFERRED mode does it (encrypt, verify nothing), built once per process."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+_PREFERRED_TLS = _preferred_tls()
+
+
+class _Connection(pymysql.Connection):
+    """PyMySQL >= 1.2 speaks TLS when the server offers it (PREFERRED), as the mysql client and
+    an application's driver do, but builds a new default context per connection, loading the
+    system's CA bundle each time to verify nothing: 45 % of a test process's CPU went there (the
+    samplers connect several times a second), which starved the observers of parallel workers.
+    The same mode with one shared context; a server without TLS is still spoken to in clear."""
+
+    def _create_ssl_ctx(self, sslp):
+        return _PREFERRED_TLS if sslp == {} else super()._create_ssl_ctx(sslp)
+
+
 def connect(host: str, *, timeout: float = 3, database: str | None = None) -> pymysql.Connection:
     """A PyMySQL connection with short timeouts (a hung server must not hang the harness)."""
-    return pymysql.connect(
+    return _Connection(
         host=host, port=3306, user=ADMIN_USER, password=ADMIN_PASSWORD, database=database,
         connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout, autocommit=True,
         cursorclass=pymysql.cursors.DictCursor,
