@@ -194,8 +194,19 @@ class Engine:
     def kill(self, name: str) -> None:
         self.container(name).kill()
 
-    def pause(self, name: str) -> None:
-        self.container(name).pause()
+    def pause(self, name: str, attempts: int = 20) -> None:
+        """``docker pause``, tried again when the cgroup freezer gives up: runc reports "unable
+        to freeze" while a task of the container sits in an uninterruptible wait (seen under
+        load on this machine's fuse-overlayfs, right after mysqld started); runc thaws the
+        cgroup back, so a second try is a clean one. Other errors, or the last, are raised."""
+        for attempt in range(attempts):
+            try:
+                self.container(name).pause()
+                return
+            except docker.errors.APIError as exc:
+                if "unable to freeze" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.05)
 
     def unpause(self, name: str) -> None:
         self.container(name).unpause()

@@ -157,6 +157,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    items[:] = in_pair_order(items)
+
+
+def in_pair_order(items: list[pytest.Item]) -> list[pytest.Item]:
+    """Unit tests first, then the tests that bring up pairs of their own (incident replays,
+    the lab seal, bad input: the long ones, early, so they do not make the tail), then the tests
+    of each bundle together, bundle after bundle, each group in collection order.
+
+    xdist hands tests out from the front of this list, so once a worker has received a test of
+    one bundle it will not be given a test of an earlier bundle again: its pool then runs one
+    pair at a time (``PairPool.pair`` retires the previous one) instead of one per bundle, idle
+    but checking, on every worker."""
+    bundles: dict[str, int] = {}
+
+    def key(pair: tuple[int, pytest.Item]) -> tuple[int, int, int]:
+        index, item = pair
+        params = getattr(item, "callspec", None)
+        name = params.params.get("bundle_name") if params is not None else None
+        if name is not None:
+            return 2, bundles.setdefault(name, len(bundles)), index
+        fixtures = getattr(item, "fixturenames", ())
+        own_pair = item.get_closest_marker("chaos") or "docker_engine" in fixtures
+        return (1 if own_pair else 0), 0, index
+
+    return [item for _, item in sorted(enumerate(items), key=key)]
 
 
 def _bundle_faults(name: str) -> list[str] | None:
@@ -214,7 +239,12 @@ class PairPool:
         return self.bundles[name]
 
     def pair(self, name: str):
+        """The pair of bundle ``name``; bringing it up retires the others first (tests come
+        bundle by bundle: ``in_pair_order``). A worker that is dealt an earlier bundle again
+        brings it up again: slower, never wrong. ``--vipchaos-keep`` keeps every pair."""
         if name not in self.pairs:
+            if not self.settings.keep:
+                self.close()
             self.pairs[name] = self._bring_up(self.bundle(name))
         return self.pairs[name]
 

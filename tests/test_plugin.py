@@ -294,3 +294,70 @@ def test_a_bundles_own_fault_selection_deselects_the_other_families(pytester, tm
     res = pytester.runpytest("--vipchaos-config", str(bundle), "-p", "no:cacheprovider", "-v")
     res.assert_outcomes(passed=2, deselected=1)
     res.stdout.fnmatch_lines(["*test_f*kill-mysqld*PASSED*", "*test_no_fault*PASSED*"])
+
+
+# --- the order tests are dealt out in, and one pair per worker ------------------------------
+def test_tests_come_units_first_then_own_pairs_then_bundle_by_bundle(pytester):
+    """xdist deals from the front of the collection: a worker that got a hardened test is never
+    dealt a seed test again, so its pool needs one pair at a time."""
+    pytester.makepyfile(test_order='''
+import pytest
+
+def test_fast_unit():
+    pass
+
+@pytest.mark.parametrize("fault", ["kill", "pause"])
+def test_fault(bundle_name, fault):
+    pass
+
+@pytest.mark.chaos
+def test_replay():
+    pass
+
+def test_another_unit():
+    pass
+''')
+    res = pytester.runpytest("--vipchaos-config", "seed", "--vipchaos-config", "hardened",
+                             "-p", "no:cacheprovider", "--collect-only", "-q")
+    ids = [line.split("::", 1)[1] for line in res.stdout.lines if "::" in line]
+    assert ids == ["test_fast_unit", "test_another_unit", "test_replay",
+                   "test_fault[seed-kill]", "test_fault[seed-pause]",
+                   "test_fault[hardened-kill]", "test_fault[hardened-pause]"]
+
+
+class _Pair:
+    def __init__(self, name, downs):
+        self.name, self.downs = name, downs
+
+    def down(self):
+        self.downs.append(self.name)
+
+
+def _pool(keep=False):
+    from types import SimpleNamespace
+    downs, ups = [], []
+    pool = plugin.PairPool(None, "img", SimpleNamespace(keep=keep))
+    pool.bundle = lambda name: name
+
+    def bring_up(name):
+        ups.append(name)
+        return _Pair(name, downs)
+    pool._bring_up = bring_up
+    return pool, ups, downs
+
+
+def test_a_pool_runs_one_pair_at_a_time_and_brings_a_retired_one_back():
+    pool, ups, downs = _pool()
+    assert pool.pair("seed") is pool.pair("seed")
+    pool.pair("hardened")
+    assert (ups, downs, list(pool.pairs)) == (["seed", "hardened"], ["seed"], ["hardened"])
+    pool.pair("seed")  # dealt an earlier bundle again: brought up again, never a stale handle
+    assert (ups, downs, list(pool.pairs)) == (["seed", "hardened", "seed"],
+                                              ["seed", "hardened"], ["seed"])
+
+
+def test_a_kept_pool_retires_nothing():
+    pool, _ups, downs = _pool(keep=True)
+    pool.pair("seed")
+    pool.pair("hardened")
+    assert (downs, sorted(pool.pairs)) == ([], ["hardened", "seed"])
