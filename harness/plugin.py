@@ -58,6 +58,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "bundle(*names): run this test only against these bundles")
     config.addinivalue_line("markers", "fault(name): the fault family a chaos test exercises "
                                        "(selectable with --vipchaos-faults)")
+    config.addinivalue_line("markers", "on_pair(bundle): runs on this worker's pair of that "
+                                       "bundle (cluster_of), dealt out with that bundle's tests")
     faults = config.getoption("--vipchaos-faults")
     s = Settings.from_env(
         bundles=config.getoption("--vipchaos-config"),
@@ -161,25 +163,38 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def in_pair_order(items: list[pytest.Item]) -> list[pytest.Item]:
-    """Unit tests first, then the tests that bring up pairs of their own (incident replays,
-    the lab seal, bad input: the long ones, early, so they do not make the tail), then the tests
-    of each bundle together, bundle after bundle, each group in collection order.
+    """Unit tests first, then the tests that bring up pairs of their own (the lab seal, bad
+    input, incidents that change the topology), then the tests of each bundle together, the
+    largest group first (the last groups make the tail of a parallel run: small ones finish it
+    evenly); each group in collection order.
 
     xdist hands tests out from the front of this list, so once a worker has received a test of
     one bundle it will not be given a test of an earlier bundle again: its pool then runs one
     pair at a time (``PairPool.pair`` retires the previous one) instead of one per bundle, idle
     but checking, on every worker."""
-    bundles: dict[str, int] = {}
-
-    def key(pair: tuple[int, pytest.Item]) -> tuple[int, int, int]:
-        index, item = pair
+    def bundle_of(item: pytest.Item) -> str | None:
         params = getattr(item, "callspec", None)
-        name = params.params.get("bundle_name") if params is not None else None
+        if params is not None and "bundle_name" in params.params:
+            return str(params.params["bundle_name"])
+        on_pair = item.get_closest_marker("on_pair")
+        return str(on_pair.args[0]) if on_pair else None
+
+    sizes: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        name = bundle_of(item)
         if name is not None:
-            return 2, bundles.setdefault(name, len(bundles)), index
+            sizes[name] = sizes.get(name, 0) + 1
+            first.setdefault(name, index)
+
+    def key(pair: tuple[int, pytest.Item]) -> tuple:
+        index, item = pair
+        name = bundle_of(item)
+        if name is not None:
+            return 2, -sizes[name], first[name], index
         fixtures = getattr(item, "fixturenames", ())
         own_pair = item.get_closest_marker("chaos") or "docker_engine" in fixtures
-        return (1 if own_pair else 0), 0, index
+        return (1 if own_pair else 0), 0, 0, index
 
     return [item for _, item in sorted(enumerate(items), key=key)]
 
@@ -252,9 +267,11 @@ class PairPool:
         from harness.pair import bring_up
         from harness.scenario import safe_name
         log.info("%s: engine %s", bundle.name, self.settings.engine)
-        return bring_up(self.engine, self.image, bundle, subnet=self.settings.subnet,
-                        out_dir=self.settings.run_dir / f"{safe_name(bundle.name)}-bring-up",
-                        manual=self.settings.keep)
+        cluster = bring_up(self.engine, self.image, bundle, subnet=self.settings.subnet,
+                           out_dir=self.settings.run_dir / f"{safe_name(bundle.name)}-bring-up",
+                           manual=self.settings.keep)
+        cluster.fresh = True  # bring_up left it in the intended state: no reset needed
+        return cluster
 
     def close(self) -> None:
         for cluster in self.pairs.values():
@@ -296,16 +313,29 @@ def pair(bundle_name, pair_pool):
     return pair_pool.pair(bundle_name)
 
 
-@pytest.fixture
-def cluster(pair):
-    """The pair, reset (faults healed, replication running, the intended node owning the VIP)
-    before the test."""
+def ready(pair):
+    """The pair reset (faults healed, replication running, the intended node owning the VIP);
+    one just brought up is in that state already."""
     if pair.setup_error:
         pytest.fail(pair.setup_error, pytrace=False)
     if not getattr(pair, "fresh", False):
         pair.reset()
     pair.fresh = False
     return pair
+
+
+@pytest.fixture
+def cluster(pair):
+    """The pair, reset before the test."""
+    return ready(pair)
+
+
+@pytest.fixture
+def cluster_of(pair_pool):
+    """``cluster_of(bundle)``: this worker's pair of a bundle named by data (an incident file's
+    ``bundle``: a shipped name or a directory), reset. Mark the test ``on_pair(bundle)`` so it
+    is dealt out with that bundle's other tests and finds its pair up."""
+    return lambda ref: ready(pair_pool.pair(str(ref)))
 
 
 @pytest.fixture

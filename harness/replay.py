@@ -29,7 +29,7 @@ class Replay:
     ok: bool
     reasons: list[str]
     result: Result
-    report: Path
+    report: Path | None  # None: the session writes the report (a replay on a suite's pair)
     incident: Any = None
 
 
@@ -51,16 +51,35 @@ def scenario_of(inc, name: str) -> Scenario:
     )
 
 
-def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = None) -> Replay:
-    """Bring a pair up for the incident's bundle (on ``subnet`` if given), run its timeline,
-    judge the verdicts against its ``expect``, write the report, tear the pair down."""
+def pooled_bundle(path: str | Path) -> str | None:
+    """The bundle an incident can be replayed on with a suite's pair of it (a shipped name or
+    a directory), or None when the file changes the topology (``overrides``): a pair of its
+    own then."""
     inc = load_incident(path)
+    return None if inc.overrides else str(inc.bundle_ref())
+
+
+def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = None,
+           cluster=None) -> Replay:
+    """Run the incident's timeline and judge the verdicts against its ``expect``.
+
+    Alone (``vipchaos replay``): a fresh pair of the incident's bundle (on ``subnet`` if given),
+    torn down after, and the run's report written. Given ``cluster`` (the suites: a pair of
+    that bundle, already validated and reset to its intended state, as every chaos test
+    starts): the timeline runs on it and the session writes the report."""
+    inc = load_incident(path)
+    run_dir = run_dir or Path("runs") / f"replay-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    scenario = scenario_of(inc, Path(path).stem)
+    if cluster is not None:
+        log.info("replaying %r on bundle %s (source: %s)", inc.name, cluster.bundle.name,
+                 inc.source)
+        result = run_scenario(cluster, scenario,
+                              run_dir / safe_name(f"{cluster.bundle.name}-{scenario.name}"))
+        return _judged(scenario, result, None, inc)
     bundle = load_bundle(inc.bundle_ref(), inc.overrides)
     engine = Engine()
     image, _ = ensure_node(engine, log=log.info)
     validate_or_raise(bundle, engine, image, say=log.warning)
-    run_dir = run_dir or Path("runs") / f"replay-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    scenario = scenario_of(inc, Path(path).stem)
     log.info("replaying %r on bundle %s (source: %s)", inc.name, bundle.name, inc.source)
     cluster = bring_up(engine, image, bundle, subnet=subnet)
     try:  # the pair is up already: `with cluster` would boot it a second time
@@ -70,11 +89,15 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
                               run_dir / safe_name(f"{bundle.name}-{scenario.name}"))
     finally:
         cluster.down()
+    return _judged(scenario, result, report.write_all(run_dir)["html"], inc)
+
+
+def _judged(scenario: Scenario, result: Result, html: Path | None, inc) -> Replay:
+    """Ok when the judgement is, and every invariant the incident expects was judged."""
     j = result.judgement
     judged = {v.invariant for v in result.verdicts}
     unjudged = [f"{e.invariant}: the incident expects it ({e.where}) but this run does not "
                 "judge it" for e in scenario.expectations if e.invariant not in judged]
-    html = report.write_all(run_dir)["html"]
     return Replay(j.ok and not unjudged, j.reasons + unjudged, result, html, inc)
 
 

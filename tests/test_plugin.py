@@ -316,13 +316,20 @@ def test_replay():
 
 def test_another_unit():
     pass
+
+@pytest.mark.chaos
+@pytest.mark.on_pair("hardened")
+def test_incident_on_hardened():
+    pass
 ''')
     res = pytester.runpytest("--vipchaos-config", "seed", "--vipchaos-config", "hardened",
                              "-p", "no:cacheprovider", "--collect-only", "-q")
     ids = [line.split("::", 1)[1] for line in res.stdout.lines if "::" in line]
+    # hardened has three tests (the incident on its pair joins them), seed two: largest first
     assert ids == ["test_fast_unit", "test_another_unit", "test_replay",
-                   "test_fault[seed-kill]", "test_fault[seed-pause]",
-                   "test_fault[hardened-kill]", "test_fault[hardened-pause]"]
+                   "test_fault[hardened-kill]", "test_fault[hardened-pause]",
+                   "test_incident_on_hardened",
+                   "test_fault[seed-kill]", "test_fault[seed-pause]"]
 
 
 class _Pair:
