@@ -55,8 +55,9 @@ def ensure_node(engine: Engine, base: str = BASE_IMAGE, log=print) -> tuple[str,
     if not engine.image_exists(ref):
         log(f"building {ref} from images/node (about a minute the first time)")
         try:
-            engine.build(str(IMAGES_DIR / "node"), ref, {"BASE_IMAGE": base},
-                         {"vipchaos.managed": "1"})
+            # the Dockerfile labels it vipchaos.managed itself: labels given here would cost
+            # the classic builder one more committed layer
+            engine.build(str(IMAGES_DIR / "node"), ref, {"BASE_IMAGE": base}, {})
         except Exception as exc:
             raise ImageBuildError(f"Building the node image failed:\n{exc}") from exc
         engine.tag(ref, NODE_REPO, "latest")

@@ -168,7 +168,7 @@ class Node:
         return self.engine.exec_in(self.container_name, cmd, check=check)[1]
 
     def vcctl(self, verb: str, service: str, *args: str) -> str:
-        """Start/stop/kill/freeze/thaw/status mysqld or keepalived (see images/node/bin/vcctl)."""
+        """Start/stop/kill/freeze/thaw/status mysqld or keepalived (the node image's vcctl)."""
         return self.exec(["vcctl", verb, service, *args]).strip()
 
     def pid(self, refresh: bool = False) -> int:
