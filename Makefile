@@ -8,8 +8,10 @@ CONFIG ?=
 INCIDENT ?=
 PYTEST_ARGS ?=
 CONFIG_ARG := $(if $(CONFIG),--vipchaos-config=$(CONFIG),)
-# Parallel pairs (pytest-xdist), one per worker and bundle: cores + 1 (the work is mostly waiting
-# on VRRP timers), at most one worker per 3 GiB of memory (a pair takes ~1 GiB). N=1: serial.
+# Parallel pairs (pytest-xdist): cores + 1 workers (the work is mostly waiting on VRRP timers),
+# at most one per 3 GiB of memory (a worker runs one pair at a time, ~1 GiB, and briefly a test's
+# own pair). The knee on 2 cores: 4 workers finish no sooner than 3 (10 min 39 s vs 10 min 37 s),
+# with failovers stretched and resets timing out. N=1: serial.
 N ?= $(shell $(PY) -c "import os; c = os.cpu_count() or 1; \
   m = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30; \
   print(max(1, min(c + 1, int(m // 3))))")

@@ -313,3 +313,14 @@ def test_bad_sequence_steps_name_their_line(step, match):
     text = "name: n\nsource: s\ntimeline:\n" + step + "expect: all_invariants\n"
     with pytest.raises(ConfigError, match=match):
         parse_incident(text)
+
+
+def test_an_incident_replays_on_a_suite_pair_only_when_it_keeps_the_topology(tmp_path):
+    from harness.replay import pooled_bundle
+    plain, moved, local = tmp_path / "plain.yaml", tmp_path / "moved.yaml", tmp_path / "local.yaml"
+    plain.write_text(GOOD + "bundle: hardened\n")
+    moved.write_text(FULL)  # overrides the VIP: a pair of its own
+    local.write_text(GOOD + "bundle: bundles/mine\n")
+    assert pooled_bundle(plain) == "hardened"
+    assert pooled_bundle(moved) is None
+    assert pooled_bundle(local) == str((tmp_path / "bundles" / "mine").resolve())
