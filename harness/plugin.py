@@ -20,6 +20,7 @@ import logging
 import signal
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -179,17 +180,13 @@ def in_pair_order(items: list[pytest.Item]) -> list[pytest.Item]:
         on_pair = item.get_closest_marker("on_pair")
         return str(on_pair.args[0]) if on_pair else None
 
-    sizes: dict[str, int] = {}
-    first: dict[str, int] = {}
-    for index, item in enumerate(items):
-        name = bundle_of(item)
-        if name is not None:
-            sizes[name] = sizes.get(name, 0) + 1
-            first.setdefault(name, index)
+    names = [bundle_of(item) for item in items]
+    sizes = Counter(n for n in names if n is not None)
+    first = {n: names.index(n) for n in sizes}
 
     def key(pair: tuple[int, pytest.Item]) -> tuple:
         index, item = pair
-        name = bundle_of(item)
+        name = names[index]
         if name is not None:
             return 2, -sizes[name], first[name], index
         fixtures = getattr(item, "fixturenames", ())

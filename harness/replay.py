@@ -70,34 +70,29 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
     inc = load_incident(path)
     run_dir = run_dir or Path("runs") / f"replay-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     scenario = scenario_of(inc, Path(path).stem)
-    if cluster is not None:
-        log.info("replaying %r on bundle %s (source: %s)", inc.name, cluster.bundle.name,
-                 inc.source)
-        result = run_scenario(cluster, scenario,
-                              run_dir / safe_name(f"{cluster.bundle.name}-{scenario.name}"))
-        return _judged(scenario, result, None, inc)
-    bundle = load_bundle(inc.bundle_ref(), inc.overrides)
-    engine = Engine()
-    image, _ = ensure_node(engine, log=log.info)
-    validate_or_raise(bundle, engine, image, say=log.warning)
-    log.info("replaying %r on bundle %s (source: %s)", inc.name, bundle.name, inc.source)
-    cluster = bring_up(engine, image, bundle, subnet=subnet)
+    own = cluster is None
+    if own:
+        bundle = load_bundle(inc.bundle_ref(), inc.overrides)
+        engine = Engine()
+        image, _ = ensure_node(engine, log=log.info)
+        validate_or_raise(bundle, engine, image, say=log.warning)
+    log.info("replaying %r on bundle %s (source: %s)", inc.name,
+             (bundle if own else cluster.bundle).name, inc.source)
+    if own:
+        cluster = bring_up(engine, image, bundle, subnet=subnet)
     try:  # the pair is up already: `with cluster` would boot it a second time
         if cluster.setup_error:
             raise HarnessError(cluster.setup_error)
         result = run_scenario(cluster, scenario,
-                              run_dir / safe_name(f"{bundle.name}-{scenario.name}"))
+                              run_dir / safe_name(f"{cluster.bundle.name}-{scenario.name}"))
     finally:
-        cluster.down()
-    return _judged(scenario, result, report.write_all(run_dir)["html"], inc)
-
-
-def _judged(scenario: Scenario, result: Result, html: Path | None, inc) -> Replay:
-    """Ok when the judgement is, and every invariant the incident expects was judged."""
+        if own:
+            cluster.down()
     j = result.judgement
     judged = {v.invariant for v in result.verdicts}
     unjudged = [f"{e.invariant}: the incident expects it ({e.where}) but this run does not "
                 "judge it" for e in scenario.expectations if e.invariant not in judged]
+    html = report.write_all(run_dir)["html"] if own else None
     return Replay(j.ok and not unjudged, j.reasons + unjudged, result, html, inc)
 
 

@@ -26,7 +26,7 @@ from harness.expect import assert_outcome
 from harness.pair import run_fault
 from harness.scenario import Result, Scenario, Step, run_scenario, safe_name
 
-ARBITRATED, REWRITE = "arbitrated", "tutorial-rewrite"
+ARBITRATED = "arbitrated"
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +87,7 @@ def _judged(result: Result, claim) -> None:
 @pytest.mark.chaos
 @pytest.mark.bundle(ARBITRATED)
 @pytest.mark.timeout(180)
-def test_isolated_owner(fault_run, bundle_name):
+def test_isolated_owner(fault_run):
     """Fixed by arbitration: the cut-off owner stops reaching the gateway, goes to FAULT and
     drops the VIP itself while still cut off, usually before the peer's master-down interval
     ends (no dual ownership). It is a race (its check's phase against the last advert's, see
@@ -105,17 +105,12 @@ def test_isolated_owner(fault_run, bundle_name):
         assert _vip_moved_off(r, owner), "the VIP never moved off the isolated owner"
         released = next((e["t"] for e in r.events if e["kind"] == "vip" and e["t"] > t0
                          and e["node"] == owner and e["held"] is False), None)
-        if bundle_name == ARBITRATED:
-            assert owner in _entered_fault(r), f"{owner} never entered FAULT"
-            assert released is not None and released < healed, \
-                f"{owner} kept the VIP until the heal at {healed:.2f}s (released: {released})"
-            dual = r.verdict("single_owner").evidence["dual_windows"]
-            assert all(w["end"] <= released + 0.05 for w in dual), \
-                f"dual ownership outlived the owner's own release at {released:.2f}s: {dual}"
-        else:
-            assert released is None or released >= healed, \
-                f"{owner} gave the VIP up at {released:.2f}s, before the heal, with no " \
-                "reachability check"
+        assert owner in _entered_fault(r), f"{owner} never entered FAULT"
+        assert released is not None and released < healed, \
+            f"{owner} kept the VIP until the heal at {healed:.2f}s (released: {released})"
+        dual = r.verdict("single_owner").evidence["dual_windows"]
+        assert all(w["end"] <= released + 0.05 for w in dual), \
+            f"dual ownership outlived the owner's own release at {released:.2f}s: {dual}"
 
     _judged(result, claim)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from harness.expect import explain
-from harness.incident import load_incident
 from harness.replay import pooled_bundle, replay
 
 INCIDENTS = sorted((Path(__file__).parent.parent / "incidents").glob("*.yaml"))
@@ -28,9 +27,8 @@ def _param(path: Path):
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("path", [_param(p) for p in INCIDENTS])
 def test_incident_replays_as_expected(path, vipchaos_settings, record_result, request):
-    inc = load_incident(path)
     on_pair = request.node.get_closest_marker("on_pair")
     cluster = request.getfixturevalue("cluster_of")(on_pair.args[0]) if on_pair else None
     rep = replay(path, vipchaos_settings.run_dir, subnet=None, cluster=cluster)
     record_result(rep.result.out_dir)
-    assert rep.ok, f"{inc.name} ({inc.source}):\n" + explain(rep.result)
+    assert rep.ok, f"{rep.incident.name} ({rep.incident.source}):\n" + explain(rep.result)
