@@ -72,7 +72,8 @@ TOP_KEYS = {"name", "source", "source_reports", "reconstruction", "evidence", "d
 STEP_KEYS = {"at", "fault", "action", "target", "for", "params", "when", "heal_when",
              "timeout"}
 REPORT_KEYS = {"kind", "url", "versions", "config", "symptom", "explanation", "related"}
-EXPECTATION_KEYS = {"invariant", "when", "fault", "target", "reason", "intermittent"}
+EXPECTATION_KEYS = {"invariant", "when", "fault", "target", "reason", "intermittent",
+                    "signature"}
 
 
 @dataclass
@@ -376,8 +377,15 @@ def _precise(node: yaml.MappingNode, steps: list[Step], err, at: str, name: str)
     intermittent = vals.get("intermittent", False)
     if not isinstance(intermittent, bool):
         raise err(m["intermittent"][1], "intermittent is true or false")
+    signature = vals.get("signature", [])
+    signature = [signature] if isinstance(signature, str) else signature
+    if not isinstance(signature, list) or not all(isinstance(x, str) and x.strip()
+                                                  for x in signature):
+        raise err(m["signature"][1], "signature is a phrase or a list of phrases naming the "
+                  "findings expected, e.g. [\"applier error 1062 on node2\"]")
     return Expectation(inv, fault=fault, target=target, when=when,
-                       reason=" ".join(reason.split()), where=at, intermittent=intermittent)
+                       reason=" ".join(reason.split()), where=at, intermittent=intermittent,
+                       signature=tuple(" ".join(x.split()) for x in signature))
 
 
 def _step(i: int, node: yaml.Node, err) -> Step:

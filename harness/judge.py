@@ -5,7 +5,13 @@ replay, summary.json, JUnit, HTML, the exit status), so the rules live here once
 
 - *unknown* is never a pass and never satisfies an expectation;
 - a FAIL counts as expected only when an expectation names its invariant, applies to the test's
-  faults, and the verdict's evidence windows overlap the expectation's window (``when``);
+  faults, its ``signature`` (when it has one) covers every finding of the verdict (which node,
+  which evidence: ``keepalived stopped on node1``, ``VIP held by nobody``, ``dual ownership``,
+  ``applier error 1062 on node2``), and the verdict's evidence windows overlap the
+  expectation's window (``when``): a different violation of the same invariant is a regression;
+- a window is only ever the part of the run that was observed: one that opens after the
+  observation ended (an ``after-heal`` window of a run that stopped early) was not observed, and
+  a violation it might have covered is *unknown*, naming the window, never a FAIL "outside";
 - an expectation whose invariant held is itself a failure ("no longer happens: remove it");
 - combination is pessimistic (Jepsen): fail beats unknown beats accepted beats pass.
 
@@ -20,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harness.checkers.observed import observation_end
 from harness.checkers.verdict import Verdict
 from harness.history import Event
 
@@ -48,18 +55,35 @@ class Expectation:
     #: a race the config loses only sometimes: accepted when it happens (inside its window),
     #: not a failure when it does not (so not "no longer happens")
     intermittent: bool = False
+    #: the findings this risk accepts (glob patterns over the verdict's signature phrases,
+    #: ``harness.checkers.signature``); empty: any violation of the invariant (validation
+    #: warns about that)
+    signature: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.when not in WHEN:
             raise ValueError(f"when must be one of {', '.join(WHEN)}, got {self.when!r}")
+        object.__setattr__(self, "signature", tuple(self.signature))
+
+    def covers(self, findings: Iterable[str]) -> bool:
+        """Whether this risk accepts a violation with these findings: every finding matches
+        one of its patterns (case-insensitive globs); no signature accepts anything, a
+        signature accepts nothing a checker could not name."""
+        if not self.signature:
+            return True
+        findings = list(findings)
+        return bool(findings) and all(
+            any(fnmatch.fnmatchcase(f.lower(), p.lower()) for p in self.signature)
+            for f in findings)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "signature": list(self.signature)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Expectation:
         return cls(**{k: d[k] for k in ("invariant", "fault", "target", "when", "reason",
-                                         "where", "scenario", "intermittent") if k in d})
+                                         "where", "scenario", "intermittent", "signature")
+                      if k in d})
 
 
 @dataclass
@@ -111,7 +135,8 @@ def fault_windows(events: list[Event], settle_s: float) -> list[tuple[float, flo
 
 def expectation_window(e: Expectation, events: list[Event], settle_s: float) -> \
         list[tuple[float, float]]:
-    """Where the evidence of an expected violation must lie."""
+    """Where the evidence of an expected violation must lie, as declared (a window may reach
+    past the end of the observation, or open after it: ``observed_windows`` cuts them)."""
     end = max((ev["t"] for ev in events), default=0.0)
     wins = [(a, b, s) for a, b, s in fault_windows(events, settle_s)
             if e.fault is None or (s.get("fault") == e.fault and (e.target is None or e.target in (
@@ -126,11 +151,59 @@ def expectation_window(e: Expectation, events: list[Event], settle_s: float) -> 
     return [(a, b) for a, b, _ in wins]
 
 
+def observed_windows(e: Expectation, events: list[Event], settle_s: float) -> \
+        tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """(observed, unobserved): the expectation's windows cut to the observation (which ends at
+    the final state), and those that open only after it ended. Never an inverted window."""
+    end = observation_end(events)
+    seen, unseen = [], []
+    for a, b in expectation_window(e, events, settle_s):
+        if a > end:
+            unseen.append((a, b))
+        else:
+            seen.append((a, min(b, end) if b >= a else a))
+    return seen, unseen
+
+
 def _overlaps(windows: list[list[float]], allowed: list[tuple[float, float]]) -> bool:
     """Every window of the violation touches an accepted window (a second, unrelated
-    violation long after the heal is not covered by the first one's acceptance)."""
+    violation long after the heal is not covered by the first one's acceptance); closed
+    intervals: touching at one instant counts."""
     return bool(windows) and all(any(a <= wb and wa <= b for a, b in allowed)
                                  for wa, wb in windows)
+
+
+def _spans(windows) -> str:
+    return ", ".join(f"{a:.1f}-{b:.1f}s" for a, b in windows)
+
+
+def _decide_fail(v: Verdict, declared: list[Expectation], events: list[Event],
+                 settle_s: float) -> tuple[str, str]:
+    """A FAIL verdict against the risks declared for its invariant: (state, reason)."""
+    findings = list(getattr(v, "signature", []) or [])
+    matching = [e for e in declared if e.covers(findings)]
+    if not matching:
+        sigs = "; ".join(p for e in declared for p in e.signature)
+        seen = "; ".join(findings) or "no finding named"
+        return "FAIL", (f"{v.invariant}: FAIL, not the accepted risk (it accepts: {sigs}; "
+                        f"seen: {seen}; {declared[0].where or declared[0].reason}): {v.summary}")
+    allowed: list[tuple[float, float]] = []
+    unobserved: list[tuple[float, float, Expectation]] = []
+    for e in matching:
+        seen, unseen = observed_windows(e, events, settle_s)
+        allowed += seen
+        unobserved += [(a, b, e) for a, b in unseen]
+    if v.windows and _overlaps(v.windows, allowed):
+        return "accepted", f"{v.invariant}: accepted: {v.summary} ({matching[0].reason})"
+    if unobserved:
+        a, _, e = unobserved[0]
+        return "unknown", (f"{v.invariant}: unknown: the accepted window {e.when} (from "
+                           f"{a:.1f}s) was never observed: the run ended at "
+                           f"{observation_end(events):.1f}s ({e.where or e.reason}); seen "
+                           f"{_spans(v.windows) or 'no window'}: {v.summary}")
+    return "FAIL", (f"{v.invariant}: FAIL outside the accepted window ({matching[0].when}: "
+                    f"{_spans(allowed) or 'none'}; seen {_spans(v.windows) or 'no window'}): "
+                    f"{v.summary}")
 
 
 def judge(verdicts: list[Verdict], expectations: Iterable[Expectation], events: list[Event],
@@ -173,16 +246,8 @@ def judge(verdicts: list[Verdict], expectations: Iterable[Expectation], events: 
             per[v.invariant] = "FAIL"
             reasons.append(f"{v.invariant}: FAIL: {v.summary}")
         else:
-            allowed = [w for e in declared for w in expectation_window(e, events, settle_s)]
-            if v.windows and _overlaps(v.windows, allowed):
-                per[v.invariant] = "accepted"
-                reasons.append(f"{v.invariant}: accepted: {v.summary} ({declared[0].reason})")
-            else:
-                per[v.invariant] = "FAIL"
-                where = ", ".join(f"{a:.1f}-{b:.1f}s" for a, b in allowed) or "none"
-                seen = ", ".join(f"{a:.1f}-{b:.1f}s" for a, b in v.windows) or "no window"
-                reasons.append(f"{v.invariant}: FAIL outside the accepted window "
-                               f"({declared[0].when}: {where}; seen {seen}): {v.summary}")
+            per[v.invariant], why = _decide_fail(v, declared, events, settle_s)
+            reasons.append(why)
     states = set(per.values())
     if "FAIL" in states or "stale" in states:
         status = "fail"

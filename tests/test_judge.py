@@ -19,6 +19,7 @@ from harness.judge import (
     expectation_window,
     fault_windows,
     judge,
+    observed_windows,
 )
 
 #: fault at 2 s on node1 (target owner), healed at 8 s, history ends at 20 s; settle 3 s
@@ -30,8 +31,9 @@ def ok(inv="single_owner"):
     return Verdict(inv, True, "held")
 
 
-def bad(inv="single_owner", windows=((3.0, 4.0),)):
-    return Verdict(inv, False, "two owners", windows=[list(w) for w in windows])
+def bad(inv="single_owner", windows=((3.0, 4.0),), signature=("dual ownership",)):
+    return Verdict(inv, False, "two owners", windows=[list(w) for w in windows],
+                   signature=list(signature))
 
 
 def unk(inv="single_owner"):
@@ -59,9 +61,11 @@ def test_expectation_round_trips_through_a_dict():
     assert Expectation.from_dict({"invariant": "x", "extra": 1}) == Expectation("x")
     assert e.to_dict() == {"invariant": "writes", "fault": "pause-node", "target": "owner",
                            "when": "after-heal", "reason": "why", "where": "risks.toml:3",
-                           "scenario": None, "intermittent": False}
-    e2 = Expectation("writes", scenario="fail-restore-*", intermittent=True)
+                           "scenario": None, "intermittent": False, "signature": []}
+    e2 = Expectation("writes", scenario="fail-restore-*", intermittent=True,
+                     signature=["acknowledged writes lost"])
     assert Expectation.from_dict(e2.to_dict()) == e2
+    assert e2.signature == ("acknowledged writes lost",)
 
 
 def test_only_pass_and_accepted_pass_the_gate():
@@ -376,3 +380,129 @@ def test_an_unknown_summary_is_not_prefixed_twice():
     out = j([Verdict("writes", None, "unknown: no final state"), unk("single_owner")])
     assert out.reasons == ["writes: unknown: no final state",
                            "single_owner: unknown: not observed"]
+
+
+# --- window edges: every judged window is an observed one ------------------------------------
+def _ended_at(t, *extra):
+    return [run(0.0), fault(2.0), healed(8.0), *extra, {"t": t, "kind": "final", "nodes": {}}]
+
+
+def test_evidence_between_the_heal_and_heal_plus_settle_is_during_not_after_heal():
+    assert j([bad(windows=[(9.0, 10.5)])], [exp()]).status == "accepted"
+    out = j([bad(windows=[(9.0, 10.5)])], [exp(when="after-heal")])
+    assert out.status == "fail" and "FAIL outside the accepted window (after-heal: " \
+        "11.0-20.0s; seen 9.0-10.5s)" in out.reasons[0]
+
+
+def test_a_run_that_ends_before_its_after_heal_window_opens_is_unknown_naming_it():
+    """The split-brain-duplicate-key failure of a fresh clone: the applier broke 0.3 s after the
+    heal, the run stopped at the first applier error, before heal + settle: the window the
+    incident is judged on was never observed. Not a FAIL "outside" an inverted window."""
+    events = _ended_at(10.0)
+    out = j([bad("replication", windows=[(8.3, 10.0)])], [exp("replication",
+                                                               when="after-heal")], events)
+    assert out.status == "unknown" and out.per_invariant == {"replication": "unknown"}
+    assert out.reasons[0].startswith("replication: unknown: the accepted window after-heal "
+                                     "(from 11.0s) was never observed: the run ended at 10.0s")
+    assert "seen 8.3-10.0s" in out.reasons[0]
+
+
+def test_an_unobserved_window_never_accepts_and_never_passes_the_gate():
+    out = j([bad(windows=[(8.3, 10.0)])], [exp(when="after-heal")], _ended_at(10.0))
+    assert not out.ok
+
+
+def test_observed_windows_are_never_inverted():
+    events = _ended_at(10.0)
+    seen, unseen = observed_windows(exp(when="after-heal"), events, 3.0)
+    assert seen == [] and unseen == [(11.0, 10.0)]
+    seen, unseen = observed_windows(exp(), events, 3.0)
+    assert seen == [(2.0, 10.0)] and unseen == []  # cut at the end of the observation
+    seen, _ = observed_windows(exp(when="after-heal"), _ended_at(11.0), 3.0)
+    assert seen == [(11.0, 11.0)]
+    assert all(a <= b for a, b in observed_windows(exp(when="anytime"), [], 3.0)[0])
+
+
+def test_windows_touching_at_one_instant_overlap():
+    assert j([bad(windows=[(11.0, 11.0)])], [exp()]).status == "accepted"  # during ends 11.0
+    assert j([bad(windows=[(0.5, 2.0)])], [exp()]).status == "accepted"  # during starts 2.0
+    assert j([bad(windows=[(9.0, 11.0)])], [exp(when="after-heal")]).status == "accepted"
+    # an after-heal window opening at the very end of the observation is observed (one instant)
+    assert j([bad(windows=[(10.0, 11.0)])], [exp(when="after-heal")],
+             _ended_at(11.0)).status == "accepted"
+
+
+def test_a_fail_outside_an_observed_window_stays_fail_even_when_another_was_unobserved():
+    events = [run(0.0), fault(2.0), healed(4.0), fault(20.0, step=1),
+              {"t": 22.0, "kind": "final", "nodes": {}}]
+    # the first fault's during window [2, 7] was observed; the violation lies elsewhere
+    assert j([bad(windows=[(12.0, 13.0)])], [exp()], events).status == "fail"
+
+
+# --- signatures: a risk accepts what it names, not any violation of its invariant ----------------
+def test_a_risk_with_a_signature_accepts_a_violation_made_of_those_findings():
+    e = [exp("bringup", when="bring-up", signature=["keepalived stopped on node1",
+                                                    "VIP held by node2"])]
+    v = bad("bringup", windows=[(0.5, 1.0)],
+            signature=["VIP held by node2", "keepalived stopped on node1"])
+    assert j([v], e).status == "accepted"
+
+
+def test_a_different_violation_of_the_same_invariant_is_not_accepted():
+    """A pasted pair whose checks keepalived disabled, the VIP held by nobody, is not the
+    tutorial's master stopping its own keepalived."""
+    e = [exp("bringup", when="bring-up", signature=["keepalived stopped on node1",
+                                                    "VIP held by node2"],
+             where="risks.toml:5")]
+    v = bad("bringup", windows=[(0.5, 1.0)],
+            signature=["VIP held by nobody", "check chk_mysql silent on node1"])
+    out = j([v], e)
+    assert out.status == "fail" and out.per_invariant == {"bringup": "FAIL"}
+    assert out.reasons[0].startswith("bringup: FAIL, not the accepted risk (it accepts: "
+                                     "keepalived stopped on node1; VIP held by node2; seen: "
+                                     "VIP held by nobody; check chk_mysql silent on node1; "
+                                     "risks.toml:5)")
+
+
+def test_one_extra_finding_is_enough_to_refuse():
+    e = [exp("bringup", when="bring-up", signature=["keepalived stopped on node1"])]
+    v = bad("bringup", windows=[(0.5, 1.0)],
+            signature=["keepalived stopped on node1", "channel stopped on node2"])
+    assert j([v], e).status == "fail"
+
+
+def test_signatures_are_case_insensitive_globs():
+    e = [exp("replication", signature=["applier error * on node*"])]
+    assert j([bad("replication", signature=["Applier error 1062 on node2"])], e).status == \
+        "accepted"
+    assert j([bad("replication", signature=["missing transactions on node1"])], e).status == \
+        "fail"
+
+
+def test_a_signed_risk_never_accepts_a_violation_that_names_no_finding():
+    e = [exp(signature=["dual ownership"])]
+    assert j([bad(signature=())], e).status == "fail"
+
+
+def test_a_risk_without_a_signature_accepts_any_finding_of_its_invariant():
+    assert j([bad(signature=["anything at all"])], [exp()]).status == "accepted"
+    assert j([bad(signature=())], [exp()]).status == "accepted"
+
+
+def test_a_fail_restore_fail_whose_first_failover_never_happened_is_not_the_declared_race():
+    """The seed's race loses the *second* failover: the VIP never moves off node2."""
+    events = [run(0.0, scenario="fail-restore-fail-kill-mysqld"), fault(2.0), healed(8.0),
+              fault(20.0, step=2, owner_at_start="node2", nodes=("node2",)),
+              healed(30.0, step=2, nodes=("node2",)), {"t": 40.0, "kind": "final", "nodes": {}}]
+    e = [exp("migration", scenario="fail-restore-fail-*", intermittent=True,
+             signature=["VIP never moved off node2"])]
+    second = bad("migration", windows=[(20.0, 30.0)], signature=["VIP never moved off node2"])
+    first = bad("migration", windows=[(2.0, 8.0)], signature=["VIP never moved off node1"])
+    assert j([second], e, events).status == "accepted"
+    assert j([first], e, events).status == "fail"
+
+
+def test_signatures_of_several_risks_do_not_add_up():
+    e = [exp(signature=["dual ownership"]), exp(signature=["writes on a second master node2"])]
+    v = bad(signature=["dual ownership", "writes on a second master node2"])
+    assert j([v], e).status == "fail"

@@ -23,9 +23,10 @@ def test_combine_is_pessimistic():
 
 def test_status_and_dict():
     assert [v(x).status for x in (True, False, None)] == ["pass", "FAIL", "unknown"]
-    d = Verdict("w", False, "s", {"e": 1}, {"m": 2}, [[1.0, 2.0]]).to_dict()
+    d = Verdict("w", False, "s", {"e": 1}, {"m": 2}, [[1.0, 2.0]], ["errant writes"]).to_dict()
     assert d == {"invariant": "w", "valid": False, "summary": "s", "evidence": {"e": 1},
-                 "metrics": {"m": 2}, "windows": [[1.0, 2.0]], "status": "FAIL"}
+                 "metrics": {"m": 2}, "windows": [[1.0, 2.0]], "signature": ["errant writes"],
+                 "status": "FAIL"}
     u = unknown("writes", "no final state")
     assert (u.invariant, u.valid, u.summary) == ("writes", None, "unknown: no final state")
 

@@ -18,6 +18,7 @@ from harness.bundle import accounts as acc
 from harness.bundle.addresses import addresses_in, foreign
 from harness.bundle.kinds import KEEPALIVED_CONF, code, interpreter, kind, shebang
 from harness.bundle.model import Bundle, RenderedNode
+from harness.bundle.risks import unsigned
 from harness.bundle.shell import commands
 from harness.bundle.topology import NodeSpec
 
@@ -108,6 +109,8 @@ def lint(bundle: Bundle) -> tuple[Report, dict[str, Probes]]:
         rep.warn(f"{wheres[1]}: {what} is not executable{also}: {NOT_EXECUTABLE}")
     _cross_check(bundle, parsed, rep)
     _accounts(bundle, rep)
+    for w in unsigned(bundle.risks):
+        rep.warn(w)
     return rep, probes
 
 

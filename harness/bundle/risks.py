@@ -1,8 +1,11 @@
 """Accepted risks (``risks.toml``) and the fault families a bundle wants run.
 
-Each ``[[accept]]`` is a violation its operator knows and accepts, with the reason; the judge
-(:mod:`harness.judge`) passes a test only when the violation shows where declared, and fails it
-when a declared violation stops happening ("remove it").
+Each ``[[accept]]`` is a violation its operator knows and accepts, with the reason and its
+``signature``: the findings that make it up (``keepalived stopped on node1``, ``VIP held by
+node2``; the vocabulary is :mod:`harness.checkers.signature`). The judge (:mod:`harness.judge`)
+passes a test only when the violation shows where declared and is made of those findings, and
+fails it when a declared violation stops happening ("remove it"). A risk without a signature
+accepts any violation of its invariant in its window; validation warns about it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from harness.bundle.topology import Topology
 from harness.errors import ConfigError
 from harness.judge import WHEN, Expectation
 
-ACCEPT_KEYS = ("fault", "target", "scenario", "invariant", "when", "reason", "intermittent")
+ACCEPT_KEYS = ("fault", "target", "scenario", "invariant", "when", "reason", "intermittent",
+               "signature")
 
 
 def known_invariants() -> list[str] | None:
@@ -85,8 +89,35 @@ def load_risks(path: Path, topo: Topology) -> list[Expectation]:
         reason = field("reason", required=True)
         out.append(Expectation(invariant=invariant, fault=fault, target=target, when=when,
                                reason=reason, where=where, scenario=field("scenario"),
-                               intermittent=_flag(doc, e, i, "intermittent")))
+                               intermittent=_flag(doc, e, i, "intermittent"),
+                               signature=_signature(doc, e, i)))
     return out
+
+
+def _signature(doc: TomlDoc, e: dict, i: int) -> tuple[str, ...]:
+    """``signature = "dual ownership"`` or a list of such phrases (globs allowed)."""
+    value = e.get("signature", [])
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(x, str) and x.strip() for x in items):
+        raise ConfigError(f"{doc.where('accept', i, 'signature')}: signature is a phrase or a "
+                          "list of phrases naming the findings this risk accepts, e.g. "
+                          "[\"keepalived stopped on node1\", \"VIP held by node2\"]")
+    return tuple(" ".join(x.split()) for x in items)
+
+
+def unsigned(risks: list[Expectation]) -> list[str]:
+    """Validation warnings for risks that accept any violation of their invariant."""
+    return [f"{r.where}: this risk has no signature: it accepts any {r.invariant} violation in "
+            "its window, also a different one; name what it accepts, e.g. signature = "
+            f"[{_example(r.invariant)}]" for r in risks if not r.signature]
+
+
+def _example(invariant: str) -> str:
+    return {"single_owner": '"dual ownership"', "migration": '"VIP never moved off node1"',
+            "bringup": '"keepalived stopped on node1", "VIP held by node2"',
+            "replication": '"applier error 1062 on node2"', "writes": '"acknowledged writes '
+            'lost"', "origin": '"writes on a second master node2"',
+            "redundancy": '"keepalived stopped on node1"'}.get(invariant, '"..."')
 
 
 def _flag(doc: TomlDoc, e: dict, i: int, key: str) -> bool:

@@ -9,6 +9,7 @@ violation listing the unexplained entries."""
 
 from __future__ import annotations
 
+from harness.checkers import signature as sig
 from harness.checkers.observed import bounds, node_names
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
@@ -55,7 +56,9 @@ def check_flapping(events: list[Event]) -> Verdict:
     if unexplained:
         return Verdict(NAME, False, f"{len(unexplained)} MASTER entr(ies)/VIP move(s) no fault "
                        f"explains: {', '.join(listing[:6])}", {"unexplained": listing},
-                       metrics, windows=[[e["t"], e["t"]] for e in unexplained])
+                       metrics, windows=[[e["t"], e["t"]] for e in unexplained],
+                       signature=sig.unique([sig.unexplained(str(e.get("state")), e["node"])
+                                             for e in unexplained]))
     return Verdict(NAME, True, f"{len(masters)} MASTER entries and {len(takes)} VIP moves "
                    f"({len(transitions)} VRRP transitions), all explained by the faults and "
                    "actions", {}, metrics)

@@ -17,6 +17,7 @@ import itertools
 from typing import Any
 
 from harness.checkers import gtid
+from harness.checkers import signature as sig
 from harness.checkers.observed import (
     DEFAULT_GAP_S,
     bounds,
@@ -57,7 +58,9 @@ def check_migration(events: list[Event]) -> Verdict:
     return Verdict(NAME, valid, worst.summary if len(verdicts) == 1 else
                    "; ".join(v.summary for v in verdicts),
                    {"per_fault": [v.evidence for v in verdicts]}, metrics,
-                   windows=[w for v in verdicts if v.valid is False for w in v.windows])
+                   windows=[w for v in verdicts if v.valid is False for w in v.windows],
+                   signature=sig.unique([p for v in verdicts if v.valid is False
+                                         for p in v.signature]))
 
 
 def _heal_time(events: list[Event], start: Event, end: float) -> float:
@@ -94,7 +97,9 @@ def _one(events: list[Event], start: Event, bound: float, end: float, max_gap: f
                 f"moved only after the heal (t={moved['t']:.2f}s)"
             return Verdict(NAME, False, f"{start['fault']}: the VIP {why} off {faulted} "
                            f"(bound {bound:.1f} s)", evidence, metrics,
-                           windows=[[t0, min(healed, end)]])
+                           windows=[[t0, min(healed, end)]],
+                           signature=[sig.never_moved(faulted) if moved is None
+                                      else sig.moved_after_heal(faulted)])
         metrics["vip_moved_s"] = round(moved["t"] - t0, 3)
         evidence["new_owner"] = moved["node"]
         served = next((e for e in oks if e["t"] >= moved["t"] and e.get("node") == moved["node"]),
@@ -106,7 +111,8 @@ def _one(events: list[Event], start: Event, bound: float, end: float, max_gap: f
                                evidence, metrics)
             return Verdict(NAME, False, f"{start['fault']}: the VIP moved to {moved['node']} "
                            f"after {metrics['vip_moved_s']:.1f} s but no write succeeded "
-                           "through it", evidence, metrics, windows=[[moved["t"], end]])
+                           "through it", evidence, metrics, windows=[[moved["t"], end]],
+                           signature=[sig.no_write_through(moved["node"])])
         metrics["failover_s"] = round(served["t"] - t0, 3)
         evidence["first_write_after"] = served["id"]
         metrics.update(lag_at_promotion(events, moved))
@@ -114,7 +120,8 @@ def _one(events: list[Event], start: Event, bound: float, end: float, max_gap: f
         return Verdict(NAME, ok, f"{start['fault']}: failover to {moved['node']} in "
                        f"{metrics['failover_s']:.2f} s ({'within' if ok else 'over'} the "
                        f"{bound:.1f} s bound)", evidence, metrics,
-                       windows=[] if ok else [[t0, served["t"]]])
+                       windows=[] if ok else [[t0, served["t"]]],
+                       signature=[] if ok else [sig.FAILOVER_OVER_BOUND])
     if not [e for e in invokes if t0 <= e["t"] <= healed]:
         return Verdict(NAME, None, "unknown: no write was attempted during the fault",
                        evidence, metrics)
@@ -125,7 +132,8 @@ def _one(events: list[Event], start: Event, bound: float, end: float, max_gap: f
     return Verdict(NAME, ok, f"{start['fault']}: service went on: longest stretch without an "
                    f"acknowledged write {gap:.2f} s ({'within' if ok else 'over'} the "
                    f"{bound:.1f} s bound)", evidence, metrics,
-                   windows=[] if ok else [[t0, min(healed, end)]])
+                   windows=[] if ok else [[t0, min(healed, end)]],
+                   signature=[] if ok else [sig.GAP_OVER_BOUND])
 
 
 def lag_at_promotion(events: list[Event], moved: Event) -> dict[str, Any]:

@@ -9,6 +9,7 @@ the replication checker's."""
 
 from __future__ import annotations
 
+from harness.checkers import signature as sig
 from harness.checkers.observed import node_names
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
@@ -52,7 +53,8 @@ def check_origin(events: list[Event]) -> Verdict:
         return Verdict(NAME, False, f"{len(second)} acknowledged write(s) committed on "
                        f"{f['by']} while the VIP was on {'+'.join(f['vip_on'])} (first at "
                        f"t={f['t']:.2f}s): two masters took writes", evidence, metrics,
-                       windows=[[second[0]["t"], second[-1]["t"]]])
+                       windows=[[second[0]["t"], second[-1]["t"]]],
+                       signature=sig.unique([sig.second_master(w["by"]) for w in second]))
     if blind and blind == len(oks):
         return unknown(NAME, "the VIP was not observed when the writes were committed")
     return Verdict(NAME, True, f"every write committed on the VIP's holder "

@@ -1,12 +1,16 @@
 """Replication continuity: no applier (SQL thread) error at any sample during the run, and
-after heal both channels run without error, the GTID executed sets are equal, and CHECKSUM TABLE
-agrees on every node (the ``final`` event)."""
+after heal both channels run without error, the GTID executed sets are equal (compared both
+ways), and CHECKSUM TABLE agrees on every node (the ``final`` event). A divergence (a node
+missing the other's transactions, or differing checksums) is a FAIL naming the GTIDs whatever
+the channels say: two running channels do not make two equal databases."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from harness.checkers import gtid
+from harness.checkers import signature as sig
 from harness.checkers.observed import final_state
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
@@ -23,6 +27,7 @@ def check_replication(events: list[Event]) -> Verdict:
     if (len(nodes) < 2 or unreachable) and not sql_errors:
         return unknown(name, f"cannot read the final state of {unreachable or 'the nodes'}")
     problems: list[str] = []
+    phrased: list[str] = []
     evidence: dict[str, Any] = {"channels": {}, "checksums": {}, "gtid_missing": {},
                                 "sql_errors_sampled": [{"t": e["t"], "node": e["node"],
                                                         "error": e["sql_error"][:160]}
@@ -31,9 +36,11 @@ def check_replication(events: list[Event]) -> Verdict:
         first = sql_errors[0]
         problems.append(f"{first['node']}: applier error at t={first['t']:.1f}s: "
                         f"{first['sql_error'][:160]}")
+        phrased += [sig.applier_error(e["node"], errno(e.get("sql_errno"), e["sql_error"]))
+                    for e in sql_errors]
     if len(nodes) < 2 or unreachable:
         return Verdict(name, False, problems[0], evidence, {},
-                       windows=[[first["t"], final["t"]]])
+                       windows=[[first["t"], final["t"]]], signature=sig.unique(phrased))
     blind: list[str] = []  # what could not be read: unknown unless a violation was seen
     for n, s in nodes.items():
         chs = s.get("channels")
@@ -43,13 +50,20 @@ def check_replication(events: list[Event]) -> Verdict:
         evidence["channels"][n] = chs
         if not chs:
             problems.append(f"{n}: no replication channel")
+            phrased.append(sig.no_channel(n))
         for ch in chs:
             if not (ch.get("io_running") and ch.get("sql_running")):
                 problems.append(f"{n}: channel not running (io={ch.get('io_running')}, "
                                 f"sql={ch.get('sql_running')})")
+                phrased.append(sig.channel_stopped(n))
             err = ch.get("sql_error") or ch.get("io_error")
             if err:
                 problems.append(f"{n}: {err[:160]}")
+            if ch.get("sql_error"):
+                phrased.append(sig.applier_error(n, errno(ch.get("sql_errno"),
+                                                          ch["sql_error"])))
+            elif ch.get("io_error"):
+                phrased.append(sig.receiver_error(n))
         evidence["checksums"][n] = s.get("checksum")
     names = sorted(nodes)
     try:
@@ -60,6 +74,7 @@ def check_replication(events: list[Event]) -> Verdict:
                     if missing:
                         evidence["gtid_missing"][f"{b} lacks"] = missing
                         problems.append(f"{b} lacks GTIDs {missing[:80]} executed on {a}")
+                        phrased.append(sig.missing_transactions(b))
     except (KeyError, ValueError) as exc:
         blind.append(f"cannot compare GTID sets: {exc}")
     sums = set(evidence["checksums"].values())
@@ -67,6 +82,7 @@ def check_replication(events: list[Event]) -> Verdict:
         blind.append("a table checksum is missing")
     elif len(sums) > 1:
         problems.append(f"CHECKSUM TABLE differs: {evidence['checksums']}")
+        phrased.append(sig.CHECKSUMS_DIFFER)
     sampled = {e["node"] for e in events if e["kind"] == "repl" and e.get("reachable")}
     if any(e["kind"] == "fault" for e in events) and not sampled >= set(nodes):
         blind.append(f"replication was never sampled on {sorted(set(nodes) - sampled)} "
@@ -75,8 +91,18 @@ def check_replication(events: list[Event]) -> Verdict:
     if problems:
         start = sql_errors[0]["t"] if sql_errors else final["t"]
         return Verdict(name, False, "; ".join(problems[:3]), evidence, metrics,
-                       windows=[[start, final["t"]]])
+                       windows=[[start, final["t"]]], signature=sig.unique(phrased))
     if blind:
         return unknown(name, "; ".join(blind))
     return Verdict(name, True, "both channels running, GTID sets and checksums equal",
                    evidence, metrics)
+
+
+def errno(number: object, text: str) -> int | None:
+    """The applier's error number: Last_SQL_Errno when sampled, else the first MySQL error
+    code in the message (MySQL 9.7's multi-threaded applier puts only "Coordinator stopped"
+    in Last_SQL_Error; the worker's message names the code)."""
+    if isinstance(number, int) and number:
+        return number
+    m = re.search(r"(?:Error_code: MY-0*|error |errno[: ]+)(\d{3,5})", text or "", re.I)
+    return int(m.group(1)) if m else None

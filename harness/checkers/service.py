@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.checkers import signature as sig
 from harness.checkers.observed import bounds, observation_end
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
@@ -60,7 +61,8 @@ def check_service(events: list[Event]) -> Verdict:
             f"only after {b['first_write'] - b['at']:.1f} s"
         return Verdict(NAME, False, f"after the {b['after']} (t={b['at']:.1f}s) a write "
                        f"through the VIP succeeded {when} (bound {bound:.1f} s)", evidence,
-                       metrics, windows=[[x["at"], min(x["at"] + bound, end)] for x in bad])
+                       metrics, windows=[[x["at"], min(x["at"] + bound, end)] for x in bad],
+                       signature=sig.unique([sig.no_service_after(x["after"]) for x in bad]))
     if unseen:
         return unknown(NAME, f"no write attempted within the bound after {unseen[0]}")
     return Verdict(NAME, True, f"a write succeeded after every heal (slowest "

@@ -9,6 +9,7 @@ sample or a gap between beats longer than the run's ``observer_gap_s``) makes th
 
 from __future__ import annotations
 
+from harness.checkers import signature as sig
 from harness.checkers.observed import (
     DEFAULT_GAP_S,
     bounds,
@@ -69,7 +70,8 @@ def check_single_owner(events: list[Event]) -> Verdict:
         return Verdict(name, False, f"two nodes held the VIP for {metrics['dual_owner_s']:.2f} s "
                        f"in {len(dual)} window(s), first at t={first['start']:.2f}s "
                        f"({'+'.join(first['nodes'])})", evidence, metrics,
-                       windows=[[w["start"], w["end"]] for w in dual])
+                       windows=[[w["start"], w["end"]] for w in dual],
+                       signature=[sig.DUAL_OWNERSHIP])
     if unseen:
         return Verdict(name, None, f"unknown: the VIP was not observed at "
                        f"{describe(sorted(unseen))}",

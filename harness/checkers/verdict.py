@@ -20,6 +20,9 @@ class Verdict:
     #: where the violation was seen ([start, end] in history seconds): the judge matches these
     #: against the windows in which a declared violation may happen
     windows: list[list[float]] = field(default_factory=list)
+    #: what was seen to be wrong, as phrases of ``harness.checkers.signature`` (``keepalived
+    #: stopped on node1``, ``VIP held by nobody``): an accepted risk names the ones it accepts
+    signature: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from harness.checkers import signature as sig
 from harness.checkers.observed import final_state
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
@@ -67,7 +68,11 @@ def check_writes(events: list[Event]) -> Verdict:
         bad = lost or dup or failed_present or errant
         times = [acked_at[i] for i in [*lost, *dup, *errant, *failed_present] if i in acked_at]
         windows = [[min(times), max(times)]] if times else [[final["t"], final["t"]]]
+        phrased = [p for p, found in ((sig.WRITES_LOST, lost), (sig.WRITES_DUPLICATED, dup),
+                                      (sig.FAILED_APPLIED, failed_present), (sig.ERRANT, errant))
+                   if found]
         return Verdict(name, False, f"{', '.join(problems)} of {len(ok)} acknowledged writes "
-                       f"(first: {bad[0]})", evidence, metrics, windows=windows)
+                       f"(first: {bad[0]})", evidence, metrics, windows=windows,
+                       signature=phrased)
     return Verdict(name, True, f"all {len(ok)} acknowledged writes present once; "
                    f"{len(unk)} unknown ({metrics['unknown_present']} applied)", evidence, metrics)
