@@ -378,23 +378,28 @@ def histories_in(path: Path) -> list[Path]:
     return found
 
 
-def _load_history(path: Path) -> list[dict[str, Any]]:
+def _judged(path: Path):
+    """The result of one stored history; one that cannot be read is *unknown*, naming
+    file:line (the others are judged all the same)."""
+    from harness.files import RunFileError
     from harness.history import load
+    from harness.judge import Judgement
+    from harness.scenario import Result, result_of
     try:
         events = load(path)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"{path}: not a vipchaos history ({exc})") from exc
-    if not events:
-        raise ConfigError(f"{path}: empty history")
-    return events
+        if not events:
+            raise RunFileError(f"{path}: empty history")
+    except RunFileError as exc:
+        return Result(path.parent.name, "?", [], Judgement("unknown", [f"unknown: {exc}"]), [],
+                      path.parent)
+    return result_of(events, path.parent)
 
 
 def cmd_check(args) -> int:
     """Judge stored histories again, from history.jsonl alone."""
     from harness.judge import gate
-    from harness.scenario import result_of
     paths = histories_in(run_path(args.dir))
-    results = [(p, result_of(_load_history(p), p.parent)) for p in paths]
+    results = [(p, _judged(p)) for p in paths]
     statuses = [r.outcome for _, r in results]
     ok, why = gate(statuses)
     rc = EXIT_PASS if ok else EXIT_VIOLATION if "fail" in statuses else EXIT_UNKNOWN

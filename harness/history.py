@@ -44,6 +44,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from harness.files import read_jsonl, write_atomic
+
 Event = dict[str, Any]
 
 
@@ -88,12 +90,10 @@ class History:
         return len(self._events)
 
     def save(self, path: Path) -> Path:
-        """Write the history as JSON lines; returns the path."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w") as fh:
-            for event in self.events():
-                fh.write(json.dumps(event, sort_keys=True) + "\n")
-        return path
+        """Write the history as JSON lines, whole (``files.write_atomic``); returns the
+        path."""
+        return write_atomic(path, "".join(json.dumps(event, sort_keys=True) + "\n"
+                                          for event in self.events()))
 
 
 def first(events: list[Event], kind: str) -> Event | None:
@@ -107,8 +107,9 @@ def last(events: list[Event], kind: str) -> Event | None:
 
 
 def load(path: Path) -> list[Event]:
-    """Read a JSON-lines history back (for ``vipchaos report`` and checker replays)."""
-    events = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    """Read a JSON-lines history back (for ``vipchaos report`` and checker replays); a bad
+    line raises ``files.RunFileError`` naming file:line."""
+    events = read_jsonl(Path(path))
     events.sort(key=lambda e: e["t"])
     return events
 

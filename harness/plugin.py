@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 
+from harness.files import write_json
+from harness.report.summary import read_result
 from harness.settings import Settings
 
 EXIT_PASS, EXIT_VIOLATION, EXIT_UNKNOWN, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -235,6 +237,7 @@ class PairPool:
         self.engine, self.image, self.settings = engine, image, settings
         self.bundles: dict[str, Any] = {}
         self.pairs: dict[str, Any] = {}
+        self._bringups: dict[str, int] = {}
 
     def bundle(self, name: str):
         if name not in self.bundles:
@@ -243,10 +246,9 @@ class PairPool:
             from harness.validate import validate_or_raise
             b = load_bundle(name)
             rep = validate_or_raise(b, self.engine, self.image, say=log.warning)
-            self.settings.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.settings.run_dir / f"validation-{safe_name(b.name)}.json").write_text(
-                json.dumps({"bundle": str(b.path), "warnings": [str(w) for w in rep.warnings]},
-                           indent=1))
+            write_json(self.settings.run_dir / f"validation-{safe_name(b.name)}.json",
+                       {"bundle": str(b.path), "warnings": [str(w) for w in rep.warnings]},
+                       indent=1)
             self.bundles[name] = b
         return self.bundles[name]
 
@@ -262,13 +264,22 @@ class PairPool:
 
     def _bring_up(self, bundle):
         from harness.pair import bring_up
-        from harness.scenario import safe_name
         log.info("%s: engine %s", bundle.name, self.settings.engine)
         cluster = bring_up(self.engine, self.image, bundle, subnet=self.settings.subnet,
-                           out_dir=self.settings.run_dir / f"{safe_name(bundle.name)}-bring-up",
-                           manual=self.settings.keep)
+                           out_dir=self.bringup_dir(bundle.name), manual=self.settings.keep)
         cluster.fresh = True  # bring_up left it in the intended state: no reset needed
         return cluster
+
+    def bringup_dir(self, bundle_name: str) -> Path:
+        """Where this process records a bring-up of the bundle: one directory per worker and
+        bring-up (xdist workers each bring up their own pair of a bundle; two writers of one
+        history interleaved their lines once)."""
+        from harness.scenario import safe_name
+        self._bringups[bundle_name] = self._bringups.get(bundle_name, 0) + 1
+        n = self._bringups[bundle_name]
+        name = "-".join(x for x in (safe_name(bundle_name), "bring-up", self.settings.worker,
+                                    str(n) if n > 1 else "") if x)
+        return self.settings.run_dir / name
 
     def close(self) -> None:
         for cluster in self.pairs.values():
@@ -423,7 +434,7 @@ def session_statuses(tests: list[dict[str, Any]]) -> list[str]:
         if rec["pytest"] in ("failed", "error") and (res is None or not res.exists()):
             out.append("error")
         elif res is not None and res.exists():
-            status = json.loads(res.read_text()).get("outcome", "error")
+            status = read_result(res).get("outcome", "error")
             out.append("fail" if rec["pytest"] == "failed" and status in ("pass", "accepted")
                        else status)
         elif rec["pytest"] == "skipped":
@@ -490,9 +501,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ok, why = gate(statuses, executed=executed)
     run_dir = session.config.stash[SETTINGS].run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "session.json").write_text(json.dumps({
+    write_json(run_dir / "session.json", {
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "gate": ok, "why": why,
-        "tests": [dict(t, status=s) for t, s in zip(tests, statuses, strict=True)]}, indent=1))
+        "tests": [dict(t, status=s) for t, s in zip(tests, statuses, strict=True)]}, indent=1)
     session.config._vipchaos_gate = (ok, why)  # type: ignore[attr-defined]
     if "fail" in statuses:
         session.exitstatus = EXIT_VIOLATION

@@ -10,7 +10,6 @@ same outcome from a stored ``history.jsonl``. Suites and incident replay both go
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -25,6 +24,7 @@ from harness.checkers.verdict import Verdict
 from harness.cluster import Cluster
 from harness.errors import ConfigError, FaultNotApplicable, FaultUnsupported
 from harness.faults import Fault, make_fault
+from harness.files import write_json
 from harness.history import Event, History
 from harness.judge import Expectation, Judgement, judge
 from harness.observe import start_observers, stop_observers
@@ -198,6 +198,12 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
                            timeout=bound, interval=0.25)
         if state == "converged":
             converged_after = round(time.monotonic() - started, 2)
+    # Every window the run will be judged on must have been observed: a convergence that
+    # stopped early (an applier error right after the heal) must not end the observation
+    # before heal + settle, where an after-heal window opens.
+    horizon = observation_horizon(history.events(), cluster.bounds()["master_down_s"])
+    wait.until(lambda: history.now() >= horizon, timeout=max(0.0, horizon - history.now()) + 1,
+               interval=0.1)
     history.add("phase", name="check")
     phase(name, "check")
     history.add("final", **cluster.final_state(converged_after))
@@ -209,6 +215,22 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
     log.info("%s: %s %s", name, result.outcome,
              " ".join(f"{v.invariant}={v.status}" for v in result.verdicts))
     return result
+
+
+#: how long past the last window's opening a run keeps observing (an after-heal window of a
+#: single instant says little)
+OBSERVE_AFTER_S = 1.0
+
+
+def observation_horizon(events: list[Event], settle_s: float) -> float:
+    """Until when a run must observe: the last heal or operator action's end, plus the
+    settle time in which a violation still counts as the fault's (the judge's ``during``
+    ends and ``after-heal`` begins there), plus ``OBSERVE_AFTER_S``."""
+    last = max((e["t"] for e in events
+                if (e["kind"] == "fault" and e.get("phase") in ("healed", "heal-failed"))
+                or (e["kind"] == "action" and e.get("phase") in ("done", "failed"))),
+               default=None)
+    return 0.0 if last is None else round(last + settle_s + OBSERVE_AFTER_S, 3)
 
 
 def _run_timeline(cluster: Cluster, scenario: Scenario, history: History) -> str | None:
@@ -399,4 +421,4 @@ def save(result: Result, history: History | None, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     if history is not None:
         history.save(out_dir / "history.jsonl")
-    (out_dir / "result.json").write_text(json.dumps(result.to_dict(), indent=2, default=str))
+    write_json(out_dir / "result.json", result.to_dict())

@@ -36,6 +36,9 @@ class Settings:
     subnet: str | None = None
     faults: list[str] | None = None
     engine: str = "local"  # DOCKER_HOST, for reports
+    #: this process's xdist worker ("gw0", ...) or "" (a plain session): files a worker
+    #: writes on its own carry it, so no two processes write one file
+    worker: str = ""
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -51,6 +54,7 @@ class Settings:
         s.base_image = env.get("VIPCHAOS_BASE_IMAGE", s.base_image)
         s.subnet = env.get("VIPCHAOS_SUBNET") or None
         s.engine = env.get("DOCKER_HOST") or "local"
+        s.worker = env.get("PYTEST_XDIST_WORKER", "")
         if env.get("VIPCHAOS_FAULTS"):
             s.faults = [f.strip() for f in env["VIPCHAOS_FAULTS"].split(",") if f.strip()]
         for k, v in overrides.items():

@@ -319,10 +319,23 @@ def test_check_a_violation_exits_1(capsys, tmp_path):
     assert "FAIL" in capsys.readouterr().out
 
 
-def test_check_of_a_corrupt_history_is_a_usage_error(capsys, tmp_path):
-    (tmp_path / "history.jsonl").write_text("{not json\n")
-    assert cli.main(["check", str(tmp_path)]) == EXIT_USAGE
-    assert "not a vipchaos history" in _no_traceback(capsys)
+def test_check_of_a_corrupt_history_is_unknown_naming_the_line(capsys, tmp_path):
+    (tmp_path / "history.jsonl").write_text('{"t": 0.0, "kind": "run"}\n{not json\n')
+    assert cli.main(["check", str(tmp_path)]) == EXIT_UNKNOWN
+    out = capsys.readouterr().out
+    assert "Traceback" not in out
+    assert f"{tmp_path / 'history.jsonl'}:2: not a JSON event" in out and "unknown" in out
+
+
+def test_check_judges_the_other_histories_of_a_run_with_a_corrupt_one(capsys, tmp_path):
+    _write(tmp_path / "good", failover_history())
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "history.jsonl").write_text(
+        '{"t": 0.0, "kind": "run"}\n{"t": 1.0, "kind": "op", "ty{"t": 1.1, "kind": "vip"}\n')
+    assert cli.main(["check", str(tmp_path)]) == EXIT_UNKNOWN
+    out = capsys.readouterr().out
+    assert "Traceback" not in out
+    assert "good: pass" in out and "bad: unknown" in out and "history.jsonl:2:" in out
 
 
 def test_report_on_a_test_directory_points_to_check(capsys, tmp_path):

@@ -300,3 +300,17 @@ def test_safe_name():
 def test_a_heal_event_closes_the_fault_window():
     ev = [*failover_history(), healed(20.0, step=3)]
     assert result_of(ev).to_dict()["fault_window"] == [2.0, 20.0]
+
+
+def test_the_observation_lasts_until_the_last_window_has_opened():
+    """The run keeps observing past the last heal (or restore) by the settle time (where an
+    after-heal window opens) and a second more, whatever ended the run early."""
+    from harness.scenario import OBSERVE_AFTER_S, observation_horizon
+    events = [run(0.0), fault(2.0), healed(8.0), fault(9.0, step=1), healed(12.5, step=1),
+              {"t": 13.0, "kind": "action", "phase": "done", "action": "restore",
+               "node": "node1"}]
+    assert observation_horizon(events, 3.6) == round(13.0 + 3.6 + OBSERVE_AFTER_S, 3)
+    assert observation_horizon(events[:3], 3.6) == round(8.0 + 3.6 + OBSERVE_AFTER_S, 3)
+    failed = [run(0.0), fault(2.0), fault(5.0, phase="heal-failed")]
+    assert observation_horizon(failed, 1.0) == round(5.0 + 1.0 + OBSERVE_AFTER_S, 3)
+    assert observation_horizon([run(0.0), fault(2.0)], 3.6) == 0.0  # nothing healed yet

@@ -9,6 +9,7 @@ from typing import Any
 
 import jinja2
 
+from harness.files import RunFileError, read_json, write_atomic
 from harness.history import load
 from harness.report import distributions
 from harness.report.summary import INVARIANTS, cell, gate, load_results
@@ -100,7 +101,14 @@ def render_html(run_dir: Path) -> Path:
     tests = []
     for r in results:
         hist_file = run_dir / r["_dir"] / "history.jsonl" if r.get("_dir") else None
-        events = load(hist_file) if hist_file and hist_file.exists() else []
+        try:
+            events = load(hist_file) if hist_file and hist_file.exists() else []
+        except RunFileError as exc:  # shown on the page; the report goes on
+            events = []
+            r = {**r, "outcome": "unknown", "judgement": {
+                **(r.get("judgement") or {}),
+                "reasons": [*(r.get("judgement") or {}).get("reasons", []),
+                            f"unknown: its history cannot be read: {exc}"]}}
         nodes = r.get("nodes") or sorted({e["node"] for e in events if "node" in e and
                                           e["kind"] in ("vip", "vrrp")})
         tests.append({
@@ -111,7 +119,7 @@ def render_html(run_dir: Path) -> Path:
                                    default=str)[:20000],
         })
     warnings = [w for f in sorted(run_dir.glob("validation-*.json"))
-                for w in json.loads(f.read_text()).get("warnings", [])]
+                for w in _warnings(f)]
     env = jinja2.Environment(loader=jinja2.PackageLoader("harness", "report"),
                              autoescape=True)
     rows = distributions.stats(results)
@@ -119,6 +127,11 @@ def render_html(run_dir: Path) -> Path:
         tests=tests, run=run_dir.name, gate=gate(results), warnings=warnings, invariants=INVARIANTS,
         states=STATE_COLOURS, ops=OP_COLOURS, dist_rows=rows,
         dist_svg=distributions.strip_plot(rows), matrix=distributions.matrix(results))
-    path = run_dir / "index.html"
-    path.write_text(html)
-    return path
+    return write_atomic(run_dir / "index.html", html)
+
+
+def _warnings(path: Path) -> list[str]:
+    try:
+        return list(read_json(path).get("warnings", []))
+    except (RunFileError, AttributeError) as exc:
+        return [str(exc)]

@@ -5,12 +5,12 @@ result (listed in the session's ``session.json``)."""
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from harness import judge as judging
+from harness.files import RunFileError, read_json, write_atomic, write_json
 
 INVARIANTS = ("bringup", "single_owner", "migration", "service", "redundancy", "flapping",
               "origin", "replication", "writes")
@@ -25,6 +25,26 @@ EMPTY: dict[str, Any] = {"fault": None, "nodes": [], "verdicts": [], "expectatio
 CELLS = {"pass": "ok", "FAIL": "FAIL", "unknown": "?", "accepted": "accept", "stale": "STALE"}
 
 
+def unreadable(path: Path, why: str, test: str | None = None) -> dict[str, Any]:
+    """The row of a test whose result file cannot be read: unknown, saying file:line."""
+    return {**EMPTY, "test": test or Path(path).parent.name, "bundle": "-", "outcome": "unknown",
+            "_dir": Path(path).parent.name,
+            "judgement": {"reasons": [f"unknown: {why}"], "per_invariant": {}}}
+
+
+def read_result(path: Path, test: str | None = None) -> dict[str, Any]:
+    """One result.json as a row; a broken one is an unknown row naming file:line (a report
+    never crashes on a file)."""
+    try:
+        r = read_json(path)
+        if not isinstance(r, dict):
+            raise RunFileError(f"{path}: not a result (a JSON object)")
+    except RunFileError as exc:
+        return unreadable(path, str(exc), test)
+    r["_dir"] = Path(path).parent.name
+    return r
+
+
 def load_results(run_dir: Path) -> list[dict[str, Any]]:
     """This session's results: those session.json lists (with an ``error`` row for a test that
     crashed before writing one); every */result.json when there is no session.json."""
@@ -32,11 +52,14 @@ def load_results(run_dir: Path) -> list[dict[str, Any]]:
     session = run_dir / "session.json"
     if session.exists():
         out = []
-        for t in json.loads(session.read_text()).get("tests", []):
+        try:
+            listed = read_json(session).get("tests", [])
+        except (RunFileError, AttributeError) as exc:
+            return [unreadable(session, str(exc), "session")]
+        for t in listed:
             res = Path(t["result_dir"]) / "result.json" if t.get("result_dir") else None
             if res is not None and res.exists():
-                r = json.loads(res.read_text())
-                r["_dir"] = res.parent.name
+                r = read_result(res, t["nodeid"].split("::")[-1])
                 if t.get("status") and t["status"] != r.get("outcome"):
                     r["outcome"] = t["status"]
                 out.append(r)
@@ -47,12 +70,7 @@ def load_results(run_dir: Path) -> list[dict[str, Any]]:
                                                       "written: the test crashed or errored)"],
                                           "per_invariant": {}}})
         return out
-    out = []
-    for f in sorted(run_dir.glob("*/result.json")):
-        r = json.loads(f.read_text())
-        r["_dir"] = f.parent.name
-        out.append(r)
-    return out
+    return [read_result(f) for f in sorted(run_dir.glob("*/result.json"))]
 
 
 def cell(result: dict[str, Any], inv: str) -> str:
@@ -84,14 +102,12 @@ def summary_table(results: list[dict[str, Any]]) -> str:
 
 
 def write_summary_json(run_dir: Path, results: list[dict[str, Any]]) -> Path:
-    path = Path(run_dir) / "summary.json"
     rows = [{k: v for k, v in r.items() if k not in ("final",)} for r in results]
     outcomes = [r.get("outcome") for r in results]
-    path.write_text(json.dumps({
+    return write_json(Path(run_dir) / "summary.json", {
         "tests": len(results),
         "outcomes": {o: outcomes.count(o) for o in sorted(set(map(str, outcomes)))},
-        "gate": gate(results), "results": rows}, indent=2, default=str))
-    return path
+        "gate": gate(results), "results": rows})
 
 
 def gate(results: list[dict[str, Any]]) -> bool:
@@ -131,6 +147,5 @@ def write_junit(run_dir: Path, results: list[dict[str, Any]]) -> Path:
             ET.SubElement(props, "property", name=k, value=str(r.get(k)))
     for k, v in counts.items():
         suite.set(k, str(v))
-    path = Path(run_dir) / "junit.xml"
-    ET.ElementTree(suite).write(path, encoding="unicode", xml_declaration=True)
-    return path
+    text = ET.tostring(suite, encoding="unicode", xml_declaration=True)
+    return write_atomic(Path(run_dir) / "junit.xml", text)
