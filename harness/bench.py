@@ -8,7 +8,7 @@ import statistics
 import time
 from pathlib import Path
 
-from harness.config import load_bundle
+from harness.bundle import load_bundle
 from harness.engine import Engine
 from harness.images import ensure_node
 from harness.pair import DualMasterPair, bring_up

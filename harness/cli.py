@@ -111,7 +111,7 @@ def chosen_bundles(config: list[str] | None, seed: bool, command: str,
     if not refs and _env("VIPCHAOS_CONFIG"):
         refs = [x.strip() for x in _env("VIPCHAOS_CONFIG").split(",") if x.strip()]
     if not refs and required:
-        from harness.config import bundle_names
+        from harness.bundle import bundle_names
         raise ConfigError(
             "which config? Give --config DIR (your bundle: a directory with "
             "topology.toml and the keepalived.conf files; `vipchaos import` makes one from "
@@ -280,7 +280,7 @@ def _check_suites() -> None:
 
 def cmd_run(args, extra: list[str]) -> int:
     """The chaos suites against your bundle(s); the pytest session's exit status."""
-    from harness.config import load_bundle
+    from harness.bundle import load_bundle
     from harness.validate import validate_or_raise
     _check_suites()
     bundles = chosen_bundles(args.config, args.seed, "vipchaos run")
@@ -325,7 +325,7 @@ def cmd_list(args, extra: list[str]) -> int:
     """What `vipchaos run` would run with the same selection (pytest --collect-only -q)."""
     import tempfile
 
-    from harness.config import load_bundle
+    from harness.bundle import load_bundle
     _check_suites()
     bundles = chosen_bundles(args.config, args.seed, "vipchaos list", required=False)
     if not bundles:
@@ -455,7 +455,7 @@ def cmd_images(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from harness.config import load_bundle
+    from harness.bundle import load_bundle
     from harness.validate import validate
     refs = chosen_bundles(args.config, args.seed, "vipchaos validate")
     engine = image = None
@@ -493,7 +493,7 @@ def cmd_explore(args) -> int:
     ones as incident files, replay them (harness.explore)."""
     import random
 
-    from harness.config import load_bundle
+    from harness.bundle import load_bundle
     from harness.explore import explore
     from harness.incident import parse_duration
     from harness.pair import bring_up
@@ -591,14 +591,14 @@ def cmd_bench(args) -> int:
 def cmd_clean(args) -> int:
     """Remove what dead runs left (their owning process is gone); ``--all``: everything of
     ours, live runs and ``vipchaos up`` pairs included. Says what it removes first."""
-    from harness import ownership
+    from harness import ownership, reaper
     try:
         engine = _engine()
     except DockerUnavailable as exc:
         engine = None
         if not args.quiet:
             _say(f"(docker: {exc}; cleaning host links and chains only)")
-    found = ownership.inventory(engine, everything=args.all)
+    found = reaper.inventory(engine, everything=args.all)
     victims = found if args.all else ownership.dead(found)
     kept = len(found) - len(victims)
     if victims:
@@ -614,7 +614,7 @@ def cmd_clean(args) -> int:
               "(`vipchaos clean --all` removes them too)")
     if args.dry_run or not victims:
         return EXIT_PASS
-    removed = ownership.remove(engine, victims, say=_say)
+    removed = reaper.remove(engine, victims, say=_say)
     if args.all:
         STATE_FILE.unlink(missing_ok=True)
     print(f"removed {len(removed)} of {len(victims)}")
@@ -639,9 +639,9 @@ def _state():
 def cmd_up(args) -> int:
     """Bring a pair up and hand it to the user (owner ``manual:<run>``): no dead-owner reaper
     removes it, only ``vipchaos down`` or ``vipchaos clean --all``."""
-    from harness import live, ownership
+    from harness import live, reaper
+    from harness.bundle import load_bundle, relocate
     from harness.cluster import new_run_id
-    from harness.config import load_bundle, relocate
     from harness.pair import bring_up
     from harness.validate import validate_or_raise
     refs = chosen_bundles(args.config, args.seed, "vipchaos up")
@@ -654,7 +654,7 @@ def cmd_up(args) -> int:
     _need_root("vipchaos up")
     engine = _engine()
     previous = _up_run_id()
-    if previous and any(r.run_id == previous for r in ownership.inventory(engine)):
+    if previous and any(r.run_id == previous for r in reaper.inventory(engine)):
         raise ConfigError(f"a pair from `vipchaos up` (run {previous}) is still up here "
                           f"({STATE_FILE}): `vipchaos down` removes it first")
     image = _image(engine)
@@ -671,7 +671,7 @@ def cmd_up(args) -> int:
         live.start_history(state, cluster)
         live.write_state(STATE_FILE, state)
     except BaseException:
-        ownership.reap_run(engine, run_id)
+        reaper.reap_run(engine, run_id)
         STATE_FILE.unlink(missing_ok=True)
         raise
     if cluster.setup_error:
@@ -691,7 +691,7 @@ def cmd_up(args) -> int:
 
 def cmd_down(args) -> int:
     """Record the session's final state, judge it, remove the pair `vipchaos up` made."""
-    from harness import live, ownership
+    from harness import live, reaper
     state = live.read_state(STATE_FILE)
     run_id = args.run or (state.run_id if state else None)
     if not run_id:
@@ -708,7 +708,7 @@ def cmd_down(args) -> int:
             _say("interrupted: removing the pair without a final state")
         except Exception as exc:  # the pair must go whatever happened to it
             _say(f"could not record the final state ({exc}); removing the pair anyway")
-    removed = ownership.reap_run(engine, run_id, say=_say)
+    removed = reaper.reap_run(engine, run_id, say=_say)
     if ours:
         STATE_FILE.unlink(missing_ok=True)
     if removed or not args.quiet:

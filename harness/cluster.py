@@ -19,12 +19,12 @@ from typing import Any
 import pymysql
 
 from harness import keepalived_conf, wait
+from harness.bundle import Bundle
 from harness.checkers.bringup import problems_in, state_at
-from harness.config import Bundle
 from harness.engine import PREFIX, RUN_LABEL, Engine
 from harness.errors import HarnessError, ReadinessTimeout
 from harness.history import History
-from harness.network import LabNetwork
+from harness.labnet import LabNetwork
 from harness.node import Node, connect
 
 log = logging.getLogger("vipchaos")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from harness.checkers import gtid
+import harness.checkers.gtid as gtid
 from harness.checkers.bringup import problems_in, state_at
 from harness.checkers.observed import node_names, run_info
 from harness.errors import ConfigError

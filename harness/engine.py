@@ -268,12 +268,9 @@ class Engine:
             raise HarnessError(f"Could not remove network {res.name}: {exc}. `docker network "
                                f"inspect {res.name}` shows what still uses it.") from exc
 
-    def reap(self, run_id: str | None = None) -> list[str]:
-        """Remove one run's containers and networks, whoever owns them; without ``run_id``,
-        everything (Docker's and the host's) whose owner is dead (``ownership.reap_dead``).
-        Returns the names removed."""
-        if run_id is None:
-            return ownership.reap_dead(self)
+    def reap(self, run_id: str) -> list[str]:
+        """Remove one run's containers and networks, whoever owns them (the host's links and
+        every dead run's leftovers: ``harness.reaper``). Returns the names removed."""
         removed = []
         for res in sorted(self.resources(run_id), key=lambda r: ownership.ORDER[r.kind]):
             try:
@@ -281,15 +278,6 @@ class Engine:
                 removed.append(res.name)
             except HarnessError:
                 pass
-        return removed
-
-    def reap_all(self) -> list[str]:
-        """Remove every managed container and network, live or not (list them first with
-        ``resources()``). Host links and chains: ``ownership.reap_all``."""
-        removed = []
-        for res in sorted(self.resources(), key=lambda r: ownership.ORDER[r.kind]):
-            self.remove(res)
-            removed.append(res.name)
         return removed
 
 

@@ -32,8 +32,9 @@ from typing import Any
 
 import yaml
 
+from harness.expectations import Expectation
 from harness.faults import CATALOGUE, fault_class
-from harness.judge import Expectation, applicable
+from harness.judge import applicable
 from harness.scenario import Result, Scenario, Step, run_scenario, safe_name
 
 log = logging.getLogger("vipchaos.explore")  # the CLI shows this one at INFO

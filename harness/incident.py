@@ -52,14 +52,14 @@ import yaml
 from harness import conditions
 from harness.actions import action_name
 from harness.errors import ConfigError
+from harness.expectations import WHEN, Expectation
 from harness.faults import CATALOGUE
-from harness.judge import WHEN, Expectation
 
 FAULT_NAMES = tuple(CATALOGUE)
 ALIASES = {"pause": "pause-node", "crash": "crash-node", "isolate": "isolate-node",
            "partition": "isolate-node", "kill": "kill-mysqld", "freeze": "freeze-mysqld"}
 #: The invariants the checkers judge (an expectation naming another could never be met).
-from harness.checkers import INVARIANTS  # noqa: E402  (one list of what can be judged)
+from harness.catalogue import INVARIANTS  # noqa: E402  (one list of what can be judged)
 
 #: Old expectation words -> the invariants whose violation they declare.
 EXPECT = {"all_invariants": set(), "migration": set(), "dual_owner": {"single_owner"},

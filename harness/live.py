@@ -281,8 +281,8 @@ def describe(e: dict[str, Any]) -> str | None:
 # --- the pair ---------------------------------------------------------------------------------
 def cluster_for(state: UpState, engine):
     """A handle on the running pair (no ``up()``): the bundle as ``up`` placed it."""
+    from harness.bundle import load_bundle, relocate
     from harness.cluster import Cluster
-    from harness.config import load_bundle, relocate
     if not state.recorded:
         raise ConfigError(f"run {state.run_id} was made by an older `vipchaos up` (its state "
                           "file has no history): `vipchaos down`, then `vipchaos up` again")

@@ -19,7 +19,7 @@ import pymysql
 import pymysql.cursors
 
 from harness import hostcmd
-from harness.config import NodeSpec
+from harness.bundle.topology import NodeSpec
 from harness.engine import Engine
 from harness.errors import CommandError, HarnessError
 

@@ -13,7 +13,8 @@ Every container, network, host link and iptables chain records its run id and an
   ``manual:<run id>`` once the pair is handed over. So a ``vipchaos up`` killed mid-way is
   reaped like any dead run, and a finished one only goes with ``down`` or ``clean --all``.
 
-Resources without an owner (made before owners were recorded) count as dead.
+Resources without an owner (made before owners were recorded) count as dead. This module only
+says who owns what and whether they live; ``harness.reaper`` lists and removes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import socket
-from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 OWNER_LABEL = "vipchaos.owner"
@@ -126,59 +126,5 @@ def dead(resources: list[Resource]) -> list[Resource]:
     return [r for r in resources if not is_alive(r, anchors)]
 
 
-# --- inventory and reaping ---------------------------------------------------------------------
-ORDER = {"container": 0, "network": 1, "chain": 2, "link": 3}  # users before what they use
-
-
-def inventory(engine, *, everything: bool = False) -> list[Resource]:
-    """Every resource of ours on this host: Docker's (by label) and the host's (links, chains).
-    ``everything`` also lists unrecognised ``vc-*`` links and ``VC-*`` chains. ``engine`` None
-    (Docker unreachable): the host's only."""
-    from harness import network
-    with network.host_lock():  # a link is being made and labelled under this lock
-        host = network.host_resources(everything=everything)
-    docker = engine.resources() if engine is not None else []
-    return sorted(docker + host, key=lambda r: (ORDER[r.kind], r.name))
-
-
-def remove(engine, resources: list[Resource],
-           say: Callable[[str], None] | None = None) -> list[str]:
-    """Remove resources (containers first, links last); returns the names removed. Something
-    already gone counts as removed; one that resists is reported through ``say`` and skipped."""
-    from harness import network
-    from harness.errors import HarnessError
-    done = []
-    for res in sorted(resources, key=lambda r: ORDER[r.kind]):
-        try:
-            if res.kind in ("container", "network"):
-                engine.remove(res)
-            else:
-                network.remove_host_resource(res)
-            done.append(res.name)
-        except HarnessError as exc:
-            (say or (lambda _: None))(f"could not remove {res}: {exc}")
-    return done
-
-
-def reap_dead(engine, runs: Collection[str] | None = None,
-              say: Callable[[str], None] | None = None) -> list[str]:
-    """Remove the resources whose owner is dead (never those of a live session, xdist worker or
-    handed-over ``vipchaos up`` pair); ``runs`` limits it to those run ids. Call it at the start
-    of every session that creates pairs. Returns the names removed."""
-    victims = [r for r in dead(inventory(engine)) if runs is None or r.run_id in runs]
-    for r in victims:
-        (say or (lambda _: None))(f"removing {r}")
-    return remove(engine, victims, say)
-
-
-def reap_run(engine, run_id: str, say: Callable[[str], None] | None = None) -> list[str]:
-    """Remove every resource of one run, whoever owns it (``vipchaos down``)."""
-    return remove(engine, [r for r in inventory(engine) if r.run_id == run_id], say)
-
-
-def reap_all(engine, say: Callable[[str], None] | None = None) -> list[str]:
-    """Remove everything of ours, live or not, after listing it through ``say``."""
-    victims = inventory(engine, everything=True)
-    for r in victims:
-        (say or (lambda _: None))(f"removing {r}")
-    return remove(engine, victims, say)
+#: the order of removal: users before what they use
+ORDER = {"container": 0, "network": 1, "chain": 2, "link": 3}

@@ -20,12 +20,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from harness.bundle import Bundle, load_bundle, relocate
 from harness.cluster import Cluster
-from harness.config import Bundle, load_bundle, relocate
 from harness.engine import Engine
 from harness.faults import Fault, fault_class, make_fault
 from harness.images import ensure_node
-from harness.network import subnet_lease
+from harness.labnet import subnet_lease
 from harness.scenario import (
     Result,
     Scenario,

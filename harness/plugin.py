@@ -199,7 +199,7 @@ def in_pair_order(items: list[pytest.Item]) -> list[pytest.Item]:
 
 
 def _bundle_faults(name: str) -> list[str] | None:
-    from harness.config import load_bundle
+    from harness.bundle import load_bundle
     from harness.errors import HarnessError
     try:
         return load_bundle(name).faults
@@ -241,7 +241,7 @@ class PairPool:
 
     def bundle(self, name: str):
         if name not in self.bundles:
-            from harness.config import load_bundle
+            from harness.bundle import load_bundle
             from harness.scenario import safe_name
             from harness.validate import validate_or_raise
             b = load_bundle(name)
@@ -293,8 +293,8 @@ class PairPool:
 
 @pytest.fixture(scope="session")
 def pair_pool(docker_engine, node_image, vipchaos_settings):
-    from harness import ownership
-    removed = ownership.reap_dead(docker_engine)
+    from harness import reaper
+    removed = reaper.reap_dead(docker_engine)
     if removed:
         log.info("removed what dead runs left: %s", ", ".join(removed))
     pool = PairPool(docker_engine, node_image, vipchaos_settings)

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from harness import report, timeline
-from harness.config import load_bundle
+from harness.bundle import load_bundle
 from harness.engine import Engine
 from harness.errors import HarnessError
+from harness.expectations import Expectation
 from harness.images import ensure_node
 from harness.incident import load_incident
-from harness.judge import Expectation
 from harness.pair import bring_up
 from harness.scenario import Result, Scenario, Step, run_scenario, safe_name
 from harness.validate import validate_or_raise

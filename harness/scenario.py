@@ -23,10 +23,11 @@ from harness.checkers.observed import bounds, run_info
 from harness.checkers.verdict import Verdict
 from harness.cluster import Cluster
 from harness.errors import ConfigError, FaultNotApplicable, FaultUnsupported
+from harness.expectations import Expectation
 from harness.faults import Fault, make_fault
 from harness.files import write_json
 from harness.history import Event, History
-from harness.judge import Expectation, Judgement, judge
+from harness.judge import Judgement, judge
 from harness.observe import start_observers, stop_observers
 from harness.progress import phase
 from harness.workload import Writer

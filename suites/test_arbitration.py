@@ -21,7 +21,7 @@ brought up.
 
 import pytest
 
-from harness.config import BUNDLES_DIR, resolve
+from harness.bundle import BUNDLES_DIR, resolve
 from harness.expect import assert_outcome
 from harness.pair import run_fault
 from harness.scenario import Result, Scenario, Step, run_scenario, safe_name

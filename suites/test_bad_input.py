@@ -12,11 +12,11 @@ import docker
 import pytest
 
 from harness import ownership
+from harness.bundle import BUNDLES_DIR, load_bundle, relocate
 from harness.cluster import Cluster, new_run_id
-from harness.config import BUNDLES_DIR, load_bundle, relocate
 from harness.engine import LABEL, RUN_LABEL, Engine
 from harness.errors import DockerUnavailable, NetworkSetupError, ReadinessTimeout
-from harness.network import subnet_lease
+from harness.labnet import subnet_lease
 
 
 def _host_leftovers(run_id: str) -> list[str]:

@@ -14,9 +14,9 @@ import shlex
 import pytest
 
 from harness import hostcmd
+from harness.bundle import load_bundle, relocate
 from harness.cluster import Cluster, new_run_id
-from harness.config import load_bundle, relocate
-from harness.network import LabNetwork, rule_counters, subnet_lease
+from harness.labnet import LabNetwork, rule_counters, subnet_lease
 
 OUTSIDE = "203.0.113.7"
 PREFERRED = "198.18.181.0/24"

@@ -22,7 +22,7 @@ from typing import Any
 
 import pymysql
 
-from harness.config import NodeSpec
+from harness.bundle import NodeSpec
 from harness.errors import CommandError
 from harness.node import Node
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from harness import keepalived_conf
-from harness.config import BUNDLES_DIR, load_bundle, relocate
+from harness.bundle import BUNDLES_DIR, load_bundle, relocate
 from harness.errors import ConfigError
-from harness.judge import Expectation
+from harness.expectations import Expectation
 
 EXAMPLE = BUNDLES_DIR.parent.parent / "examples" / "production-paste"
 CONF = "/etc/keepalived/keepalived.conf"

@@ -10,9 +10,10 @@ import pytest
 
 from harness import explore as ex
 from harness.checkers.verdict import Verdict
+from harness.expectations import Expectation
 from harness.faults import CATALOGUE, fault_class
 from harness.incident import parse_incident
-from harness.judge import Expectation, Judgement
+from harness.judge import Judgement
 from harness.scenario import Result, Scenario, Step
 
 POOL = sorted(CATALOGUE)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.bundle import load_bundle
 from harness.bundle.lint import lint
 from harness.cli import main
-from harness.config import load_bundle
 from harness.errors import ConfigError
 from harness.importer import NodeInput, import_pair
 

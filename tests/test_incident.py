@@ -4,6 +4,7 @@ import pytest
 
 from harness.checkers import Verdict
 from harness.errors import ConfigError
+from harness.expectations import Expectation
 from harness.incident import (
     canonical_fault,
     expected_violations,
@@ -11,7 +12,6 @@ from harness.incident import (
     parse_duration,
     parse_incident,
 )
-from harness.judge import Expectation
 
 GOOD = """\
 name: test

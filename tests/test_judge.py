@@ -10,10 +10,9 @@ import pytest
 from histories import failover_history, fault, healed, run
 
 from harness.checkers.verdict import Verdict
+from harness.expectations import WHEN, Expectation
 from harness.judge import (
     OUTCOMES,
-    WHEN,
-    Expectation,
     Judgement,
     applicable,
     expectation_window,

@@ -10,7 +10,7 @@ import pytest
 from fakes import FakeEngine, FakeNode, pair
 
 from harness import observe
-from harness.config import NodeSpec
+from harness.bundle import NodeSpec
 from harness.history import History
 from harness.node import KEEPALIVED_LOGS, Node, vip_in_fib
 from harness.observe import (

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import network, ownership
+from harness import labnet, ownership, reaper
 from harness.ownership import Resource
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,13 +129,13 @@ def test_reap_dead_removes_only_dead_owners_users_first(monkeypatch):
     host = [Resource("link", "vc-dead-h", "dead", gone), Resource("link", "vc-live-h", "live", me),
             Resource("chain", "VC-dead", "dead", gone)]
     removed_host: list[str] = []
-    monkeypatch.setattr(network, "host_resources", lambda everything=False: host)
-    monkeypatch.setattr(network, "remove_host_resource", lambda r: removed_host.append(r.name))
-    monkeypatch.setattr(network, "LOCK_DIRS", (Path(os.environ.get("TMPDIR", "/tmp")),))
+    monkeypatch.setattr(labnet, "host_resources", lambda everything=False: host)
+    monkeypatch.setattr(labnet, "remove_host_resource", lambda r: removed_host.append(r.name))
+    monkeypatch.setattr(labnet, "LOCK_DIRS", (Path(os.environ.get("TMPDIR", "/tmp")),))
 
-    assert ownership.reap_dead(engine, runs={"live", "old"}) == ["c-old"]
+    assert reaper.reap_dead(engine, runs={"live", "old"}) == ["c-old"]
     said: list[str] = []
-    removed = ownership.reap_dead(engine, say=said.append)
+    removed = reaper.reap_dead(engine, say=said.append)
     assert removed == ["c-dead", "net-dead", "VC-dead", "vc-dead-h"]  # in that order
     assert engine.removed == ["c-old", "c-dead", "net-dead"]
     assert removed_host == ["VC-dead", "vc-dead-h"]
@@ -145,9 +145,9 @@ def test_reap_dead_removes_only_dead_owners_users_first(monkeypatch):
 # --- on the real engine ---------------------------------------------------------------------
 CHILD = textwrap.dedent("""
     import sys, time
-    from harness.config import load_bundle, relocate
+    from harness.bundle import load_bundle, relocate
     from harness.engine import RUN_LABEL, Engine
-    from harness.network import LabNetwork, subnet_lease
+    from harness.labnet import LabNetwork, subnet_lease
     run_id, image = sys.argv[1:3]
     engine = Engine()
     with subnet_lease(engine) as subnet:
@@ -195,24 +195,24 @@ def test_reap_dead_after_sigkill_removes_exactly_the_killed_runs_resources(real_
     mine = {killed_run, live_run}
     try:
         def kinds(run_id: str) -> set[str]:
-            return {r.kind for r in ownership.inventory(real_engine) if r.run_id == run_id}
+            return {r.kind for r in reaper.inventory(real_engine) if r.run_id == run_id}
 
         assert kinds(killed_run) == kinds(live_run) == {"container", "network", "link", "chain"}
         killed.send_signal(signal.SIGKILL)
         killed.wait()
-        removed = ownership.reap_dead(real_engine, runs=mine)
+        removed = reaper.reap_dead(real_engine, runs=mine)
         assert sorted(removed) == sorted([
             f"vipchaos-{killed_run}-node1", f"vipchaos-net-{killed_run}",
             f"VC-{killed_run}", f"vc-{killed_run}-h"])
         assert kinds(killed_run) == set()
         assert kinds(live_run) == {"container", "network", "link", "chain"}
-        assert ownership.reap_dead(real_engine, runs=mine) == []  # the live run stays
+        assert reaper.reap_dead(real_engine, runs=mine) == []  # the live run stays
     finally:
         for proc in (killed, live):
             proc.kill()
             proc.wait()
-        ownership.reap_dead(real_engine, runs=mine)
-    assert not [r for r in ownership.inventory(real_engine) if r.run_id in mine]
+        reaper.reap_dead(real_engine, runs=mine)
+    assert not [r for r in reaper.inventory(real_engine) if r.run_id in mine]
 
 
 def test_clean_lists_what_it_will_remove_and_keeps_live_runs(monkeypatch, capsys, tmp_path):
@@ -226,9 +226,9 @@ def test_clean_lists_what_it_will_remove_and_keeps_live_runs(monkeypatch, capsys
                          Resource("container", "c-up", "up", "manual:up")])
     host = [Resource("link", "vc-up-h", "up", "manual:up")]
     monkeypatch.setattr(cli, "_engine", lambda: engine)
-    monkeypatch.setattr(network, "host_resources", lambda everything=False: host)
-    monkeypatch.setattr(network, "remove_host_resource", lambda r: host.remove(r))
-    monkeypatch.setattr(network, "LOCK_DIRS", (Path(os.environ.get("TMPDIR", "/tmp")),))
+    monkeypatch.setattr(labnet, "host_resources", lambda everything=False: host)
+    monkeypatch.setattr(labnet, "remove_host_resource", lambda r: host.remove(r))
+    monkeypatch.setattr(labnet, "LOCK_DIRS", (Path(os.environ.get("TMPDIR", "/tmp")),))
 
     assert cli.main(["clean", "--dry-run"]) == 0
     out = capsys.readouterr().out

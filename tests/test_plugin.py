@@ -281,7 +281,7 @@ def test_a_second_session_in_the_same_process_does_not_see_the_first(pytester, m
 def test_a_bundles_own_fault_selection_deselects_the_other_families(pytester, tmp_path):
     import shutil
 
-    from harness.config import BUNDLES_DIR
+    from harness.bundle import BUNDLES_DIR
     bundle = tmp_path / "picky"
     shutil.copytree(BUNDLES_DIR / "hardened", bundle)
     topo = bundle / "topology.toml"

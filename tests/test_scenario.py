@@ -21,9 +21,9 @@ from histories import (
 from harness import history as history_mod
 from harness import scenario as scenario_mod
 from harness.errors import FaultUnsupported
+from harness.expectations import Expectation
 from harness.faults.base import Fault
 from harness.history import History
-from harness.judge import Expectation
 from harness.scenario import (
     Scenario,
     Step,

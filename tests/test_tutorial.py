@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.config import BUNDLES_DIR, load_bundle
+from harness.bundle import BUNDLES_DIR, load_bundle
 
 TUTORIAL = Path(__file__).parent / "fixtures" / "tutorial"
 HOSTS = {"node1": "master", "node2": "backup"}

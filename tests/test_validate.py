@@ -8,9 +8,9 @@ import re
 import pytest
 from test_config import EXAMPLE, PASTED, TOPOLOGY, make
 
+from harness.bundle import load_bundle
 from harness.bundle.lint import lint
 from harness.bundle.shell import commands
-from harness.config import load_bundle
 from harness.errors import ConfigError
 
 GOOD = ('"10.0.0.11" = "node1"\n"10.0.0.12" = "node2"\n"10.0.0.100" = "vip"\n'

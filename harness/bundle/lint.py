@@ -13,8 +13,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+import harness.bundle.accounts as acc
 from harness import keepalived_conf
-from harness.bundle import accounts as acc
 from harness.bundle.addresses import addresses_in, foreign
 from harness.bundle.kinds import KEEPALIVED_CONF, code, interpreter, kind, shebang
 from harness.bundle.model import Bundle, RenderedNode

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from harness.actions import action_name
 from harness.bundle.addresses import parse_address_map
 from harness.bundle.kinds import KEEPALIVED_CONF
 from harness.bundle.layout import collect, read_source
@@ -106,7 +107,6 @@ def _accounts_file(path: Path):
 def _runbook(doc: TomlDoc) -> tuple[str, ...] | None:
     """``[runbook] restore = ["start mysqld", "systemctl start keepalived"]``: how this
     operator restores a failed node (the sequences' restore step)."""
-    from harness.actions import action_name
     book = doc.data.get("runbook")
     if book is None or "restore" not in book:
         return None

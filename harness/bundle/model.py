@@ -14,7 +14,7 @@ from harness.bundle.layout import SourceFile
 from harness.bundle.sources import TomlDoc, decode
 from harness.bundle.templates import render_template
 from harness.bundle.topology import NodeSpec, Topology
-from harness.judge import Expectation
+from harness.expectations import Expectation
 
 MIGRATION_MARGIN_S = 5.0
 

@@ -14,29 +14,21 @@ from pathlib import Path
 
 from harness.bundle.sources import TomlDoc
 from harness.bundle.topology import Topology
+from harness.catalogue import INVARIANTS, check_fault_name
 from harness.errors import ConfigError
-from harness.judge import WHEN, Expectation
+from harness.expectations import WHEN, Expectation
 
 ACCEPT_KEYS = ("fault", "target", "scenario", "invariant", "when", "reason", "intermittent",
                "signature")
 
 
-def known_invariants() -> list[str] | None:
-    """The checkers' invariant names, if the checkers publish a list."""
-    import harness.checkers as checkers
-    names = getattr(checkers, "INVARIANTS", None)
-    return list(names) if names else None
-
-
 def check_fault(name: object, where: str) -> str:
-    from harness.faults import fault_class
     if not isinstance(name, str):
         raise ConfigError(f"{where}: a fault is a name like \"kill-mysqld\", got {name!r}")
     try:
-        fault_class(name)
+        return check_fault_name(name)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from exc
-    return name
 
 
 def load_risks(path: Path, topo: Topology) -> list[Expectation]:
@@ -54,7 +46,7 @@ def load_risks(path: Path, topo: Topology) -> list[Expectation]:
             problems += doc.unknown_keys(e, ACCEPT_KEYS, ("accept", i), "[[accept]]")
     if problems:
         raise ConfigError("\n".join(problems))
-    invariants = known_invariants()
+    invariants = INVARIANTS
     targets = ["owner", "standby", *(n.name for n in topo.nodes)]
     out = []
     for i, e in enumerate(entries):

@@ -37,6 +37,8 @@ BRINGUP_CHECKERS: dict[str, Callable[[list[Event]], Verdict]] = {
     "bringup": check_bringup,
     "single_owner": check_single_owner,
 }
+#: every invariant a checker judges (``harness.catalogue.INVARIANTS`` names the same, for the
+#: layers that validate names without importing the checkers)
 INVARIANTS = tuple(dict.fromkeys([*BRINGUP_CHECKERS, *SEQUENCE_CHECKERS]))
 
 

@@ -9,7 +9,7 @@ violation listing the unexplained entries."""
 
 from __future__ import annotations
 
-from harness.checkers import signature as sig
+import harness.checkers.signature as sig
 from harness.checkers.observed import bounds, node_names
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event

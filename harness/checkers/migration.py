@@ -16,8 +16,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from harness.checkers import gtid
-from harness.checkers import signature as sig
+import harness.checkers.gtid as gtid
+import harness.checkers.signature as sig
 from harness.checkers.observed import (
     DEFAULT_GAP_S,
     bounds,

@@ -5,7 +5,7 @@ looks healthy but would not fail over again is a failure with evidence."""
 
 from __future__ import annotations
 
-from harness.checkers import signature as sig
+import harness.checkers.signature as sig
 from harness.checkers.bringup import findings_in, problems_in, state_at
 from harness.checkers.observed import bounds, node_names, observation_end, run_info
 from harness.checkers.verdict import Verdict, unknown

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.checkers import gtid
-from harness.checkers import signature as sig
+import harness.checkers.gtid as gtid
+import harness.checkers.signature as sig
 from harness.checkers.observed import final_state
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.checkers import signature as sig
+import harness.checkers.signature as sig
 from harness.checkers.observed import bounds, observation_end
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event

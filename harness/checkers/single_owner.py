@@ -9,7 +9,7 @@ sample or a gap between beats longer than the run's ``observer_gap_s``) makes th
 
 from __future__ import annotations
 
-from harness.checkers import signature as sig
+import harness.checkers.signature as sig
 from harness.checkers.observed import (
     DEFAULT_GAP_S,
     bounds,

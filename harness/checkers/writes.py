@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from harness.checkers import signature as sig
+import harness.checkers.signature as sig
 from harness.checkers.observed import final_state
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
-
-from harness.errors import ConfigError
+from harness.catalogue import check_fault_name
 from harness.faults.base import Fault, FaultNotVerified
 from harness.faults.network import (
     BlockGateway,
@@ -35,11 +33,7 @@ CATALOGUE: dict[str, type[Fault]] = {f.name: f for f in (
 
 
 def fault_class(name: str) -> type[Fault]:
-    if name not in CATALOGUE:
-        close = difflib.get_close_matches(name, CATALOGUE, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ConfigError(f"unknown fault {name!r}{hint}; known faults: {', '.join(CATALOGUE)}")
-    return CATALOGUE[name]
+    return CATALOGUE[check_fault_name(name)]
 
 
 def make_fault(name: str, cluster, target, **params) -> Fault:

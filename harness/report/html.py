@@ -9,9 +9,9 @@ from typing import Any
 
 import jinja2
 
+import harness.report.distributions as distributions
 from harness.files import RunFileError, read_json, write_atomic
 from harness.history import load
-from harness.report import distributions
 from harness.report.summary import INVARIANTS, cell, gate, load_results
 
 STATE_COLOURS = {"MASTER": "#2e9e44", "BACKUP": "#b9c0c8", "FAULT": "#f08c00", "STOP": "#d6336c",

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from harness import judge as judging
+from harness.catalogue import INVARIANTS
 from harness.files import RunFileError, read_json, write_atomic, write_json
 
-INVARIANTS = ("bringup", "single_owner", "migration", "service", "redundancy", "flapping",
-              "origin", "replication", "writes")
 SHORT = {"bringup": "bring-up", "single_owner": "1-owner", "migration": "migrate",
          "service": "service", "redundancy": "redund", "flapping": "flap", "origin": "origin",
          "replication": "repl", "writes": "writes"}

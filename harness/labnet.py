@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from harness import hostcmd, ownership
-from harness.config import Topology
+from harness.bundle.topology import Topology
 from harness.engine import PREFIX, RUN_LABEL, Engine
 from harness.errors import CommandError, NetworkSetupError
 from harness.ownership import Resource
