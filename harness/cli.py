@@ -384,7 +384,7 @@ def _judged(path: Path):
     from harness.files import RunFileError
     from harness.history import load
     from harness.judge import Judgement
-    from harness.scenario import Result, result_of
+    from harness.results import Result, result_of
     try:
         events = load(path)
         if not events:

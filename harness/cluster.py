@@ -20,7 +20,7 @@ import pymysql
 
 from harness import keepalived_conf, wait
 from harness.bundle import Bundle
-from harness.checkers.bringup import problems_in, state_at
+from harness.checkers.query import problems_in, state_at
 from harness.engine import PREFIX, RUN_LABEL, Engine
 from harness.errors import HarnessError, ReadinessTimeout
 from harness.history import History

@@ -18,8 +18,7 @@ import re
 from collections.abc import Callable
 
 import harness.checkers.gtid as gtid
-from harness.checkers.bringup import problems_in, state_at
-from harness.checkers.observed import node_names, run_info
+from harness.checkers.query import node_names, problems_in, run_info, state_at
 from harness.errors import ConfigError
 from harness.history import Event
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.scenario import Result
+from harness.results import Result
 
 
 def assert_outcome(result: Result) -> None:

@@ -35,7 +35,8 @@ import yaml
 from harness.expectations import Expectation
 from harness.faults import CATALOGUE, fault_class
 from harness.judge import applicable
-from harness.scenario import Result, Scenario, Step, run_scenario, safe_name
+from harness.results import Result, safe_name
+from harness.scenario import Scenario, Step, run_scenario
 
 log = logging.getLogger("vipchaos.explore")  # the CLI shows this one at INFO
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.checkers.observed import observation_end
+from harness.checkers.query import observation_end
 from harness.checkers.verdict import Verdict
 from harness.expectations import Expectation
 from harness.history import Event

@@ -509,7 +509,7 @@ def judge_file(history: Path, run_dir: Path | None = None):
     """The verdicts of a live history (as ``vipchaos check`` gives them). With ``run_dir``,
     also saved as ``<run_dir>/session/result.json`` (next to a link to the history), so that
     ``vipchaos report <run_dir>`` shows the session beside its bring-up."""
-    from harness.scenario import result_of
+    from harness.results import result_of
     out = Path(run_dir) / SESSION_DIR if run_dir is not None else None
     result = result_of(read_events(history), out)
     if out is not None:

@@ -26,16 +26,8 @@ from harness.engine import Engine
 from harness.faults import Fault, fault_class, make_fault
 from harness.images import ensure_node
 from harness.labnet import subnet_lease
-from harness.scenario import (
-    Result,
-    Scenario,
-    Step,
-    resolve_target,
-    result_of,
-    run_scenario,
-    safe_name,
-    save,
-)
+from harness.results import Result, result_of, safe_name, save
+from harness.scenario import Scenario, Step, resolve_target, run_scenario
 from harness.validate import validate_or_raise
 
 log = logging.getLogger("vipchaos")

@@ -242,7 +242,7 @@ class PairPool:
     def bundle(self, name: str):
         if name not in self.bundles:
             from harness.bundle import load_bundle
-            from harness.scenario import safe_name
+            from harness.results import safe_name
             from harness.validate import validate_or_raise
             b = load_bundle(name)
             rep = validate_or_raise(b, self.engine, self.image, say=log.warning)
@@ -274,7 +274,7 @@ class PairPool:
         """Where this process records a bring-up of the bundle: one directory per worker and
         bring-up (xdist workers each bring up their own pair of a bundle; two writers of one
         history interleaved their lines once)."""
-        from harness.scenario import safe_name
+        from harness.results import safe_name
         self._bringups[bundle_name] = self._bringups.get(bundle_name, 0) + 1
         n = self._bringups[bundle_name]
         name = "-".join(x for x in (safe_name(bundle_name), "bring-up", self.settings.worker,
@@ -378,7 +378,7 @@ def chaos(cluster, vipchaos_settings, request, vipchaos_rep):
     Returns the ``Result``; pass it to ``harness.expect.assert_outcome``.
     """
     from harness.pair import run_fault
-    from harness.scenario import safe_name
+    from harness.results import safe_name
 
     def run(fault: str, target: str = "owner", hold: float | None = None, **params):
         rep = f"-rep{vipchaos_rep}" if vipchaos_rep else ""

@@ -18,7 +18,8 @@ from harness.expectations import Expectation
 from harness.images import ensure_node
 from harness.incident import load_incident
 from harness.pair import bring_up
-from harness.scenario import Result, Scenario, Step, run_scenario, safe_name
+from harness.results import Result, safe_name
+from harness.scenario import Scenario, Step, run_scenario
 from harness.validate import validate_or_raise
 
 log = logging.getLogger("vipchaos")

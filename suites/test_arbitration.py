@@ -24,7 +24,8 @@ import pytest
 from harness.bundle import BUNDLES_DIR, resolve
 from harness.expect import assert_outcome
 from harness.pair import run_fault
-from harness.scenario import Result, Scenario, Step, run_scenario, safe_name
+from harness.results import Result, safe_name
+from harness.scenario import Scenario, Step, run_scenario
 
 ARBITRATED = "arbitrated"
 

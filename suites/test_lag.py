@@ -7,7 +7,8 @@ hold then: arrived late, conflicting, or lost."""
 import pytest
 
 from harness.expect import assert_outcome
-from harness.scenario import Scenario, Step, run_scenario, safe_name
+from harness.results import safe_name
+from harness.scenario import Scenario, Step, run_scenario
 
 CASES = [("stall-applier", "standby", "insert"), ("stall-applier", "standby", "next-number"),
          ("slow-replication", "owner", "insert")]

@@ -5,7 +5,8 @@ invariant, plus redundancy restored after each restore and service after every h
 import pytest
 
 from harness.expect import assert_outcome
-from harness.scenario import run_scenario, safe_name
+from harness.results import safe_name
+from harness.scenario import run_scenario
 from harness.sequences import fail_restore_fail, standby_fail_restore
 
 MUST_MOVE = ["kill-mysqld", "stop-mysqld", "freeze-mysqld", "crash-node", "pause-node",

@@ -16,7 +16,7 @@ from histories import check as check_event
 
 from harness.checkers import check as check_all
 from harness.checkers import check_bringup
-from harness.checkers.bringup import problems_in, state_at
+from harness.checkers.query import problems_in, state_at
 
 
 def replaced(events, pred, *new):

@@ -215,16 +215,16 @@ def test_heal_events_do_not_change_the_verdict():
     assert check_single_owner(ev).valid is True
 
 
-# --- what a history says about itself (harness.checkers.observed) ---------------------------
+# --- what a history says about itself (harness.checkers.query) ---------------------------
 def test_gaps_count_only_this_observer_s_beats_for_this_node():
-    from harness.checkers.observed import gaps
+    from harness.checkers.query import gaps
     ev = [*beats(0.0, 10.0, "node2"), *beats(0.0, 10.0, "node1", observer="proc")]
     assert gaps(ev, "vip", "node1", 0.0, 10.0, 1.0) == [[0.0, 10.0]]
     assert gaps(ev, "vip", "node2", 0.0, 10.0, 1.0) == []
 
 
 def test_gaps_use_the_beats_around_the_window():
-    from harness.checkers.observed import gaps
+    from harness.checkers.query import gaps
     ev = [beat(1.0, "n"), beat(5.0, "n")]
     assert gaps(ev, "vip", "n", 2.0, 4.0, 1.0) == [[2.0, 4.0]]  # clipped to the window
     ev = [beat(2.0, "n"), beat(3.5, "n"), beat(4.0, "n")]
@@ -238,12 +238,12 @@ def test_gaps_use_the_beats_around_the_window():
 
 
 def test_gaps_are_rounded_to_the_millisecond():
-    from harness.checkers.observed import gaps
+    from harness.checkers.query import gaps
     assert gaps([], "vip", "n", 1.00012, 3.00049, 1.0) == [[1.0, 3.0]]
 
 
 def test_describe_lists_four_windows_and_counts_the_rest():
-    from harness.checkers.observed import describe
+    from harness.checkers.query import describe
     w = [[float(i), i + 0.5] for i in range(6)]
     assert describe(w[:4]) == "0.00-0.50s, 1.00-1.50s, 2.00-2.50s, 3.00-3.50s"
     assert describe(w[:5]) == "0.00-0.50s, 1.00-1.50s, 2.00-2.50s, 3.00-3.50s (+1 more)"
@@ -251,7 +251,7 @@ def test_describe_lists_four_windows_and_counts_the_rest():
 
 
 def test_priorities_default_to_zero_and_observation_ends_at_the_final_state():
-    from harness.checkers.observed import observation_end, priorities
+    from harness.checkers.query import observation_end, priorities
     ev = [{"t": 0.0, "kind": "run", "nodes": [{"name": "a"}, {"name": "b", "priority": 5}]}]
     assert priorities(ev) == {"a": 0, "b": 5}
     assert priorities([]) == {}
@@ -308,7 +308,7 @@ def test_every_single_owner_verdict_names_its_invariant():
 
 
 def test_a_silence_that_began_before_the_window_counts_inside_it():
-    from harness.checkers.observed import gaps
+    from harness.checkers.query import gaps
     assert gaps([beat(1.5, "n"), beat(2.6, "n"), beat(3.5, "n")], "vip", "n", 2.0, 4.0,
                 1.0) == [[2.0, 2.6]]
     assert gaps([beat(1.0, "n"), beat(2.0, "n"), beat(2.9, "n"), beat(3.8, "n")], "vip", "n",
@@ -316,7 +316,7 @@ def test_a_silence_that_began_before_the_window_counts_inside_it():
 
 
 def test_a_silence_that_goes_on_after_the_window_counts_inside_it():
-    from harness.checkers.observed import gaps
+    from harness.checkers.query import gaps
     assert gaps([beat(2.0, "n"), beat(2.9, "n"), beat(3.5, "n"), beat(4.6, "n")], "vip", "n",
                 2.0, 4.0, 1.0) == [[3.5, 4.0]]
     assert gaps([beat(2.0, "n"), beat(2.9, "n"), beat(3.1, "n"), beat(4.0, "n"),

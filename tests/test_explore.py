@@ -14,7 +14,8 @@ from harness.expectations import Expectation
 from harness.faults import CATALOGUE, fault_class
 from harness.incident import parse_incident
 from harness.judge import Judgement
-from harness.scenario import Result, Scenario, Step
+from harness.results import Result
+from harness.scenario import Scenario, Step
 
 POOL = sorted(CATALOGUE)
 

@@ -13,7 +13,7 @@ from harness import plugin
 from harness.files import RunFileError, read_json, read_jsonl, write_atomic, write_json
 from harness.history import History, load
 from harness.report import load_results, render_html
-from harness.scenario import result_of
+from harness.results import result_of
 
 
 def test_write_atomic_replaces_the_file_whole_and_leaves_no_temporary(tmp_path):

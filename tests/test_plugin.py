@@ -33,7 +33,7 @@ import pytest
 from histories import failover_history, fault, final, run, vip
 
 from harness.expect import assert_outcome
-from harness.scenario import result_of, save
+from harness.results import result_of, save
 
 
 @pytest.fixture

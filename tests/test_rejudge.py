@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.history import load
-from harness.scenario import result_of
+from harness.results import result_of
 
 RUNS = sorted(p for p in (Path(__file__).parent / "fixtures" / "runs").iterdir() if p.is_dir())
 

@@ -15,7 +15,7 @@ from harness.report import (
     write_junit,
     write_summary_json,
 )
-from harness.scenario import result_of
+from harness.results import result_of
 
 
 def dual_owner_history():

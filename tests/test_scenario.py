@@ -24,17 +24,8 @@ from harness.errors import FaultUnsupported
 from harness.expectations import Expectation
 from harness.faults.base import Fault
 from harness.history import History
-from harness.scenario import (
-    Scenario,
-    Step,
-    _moved_and_served,
-    _run_timeline,
-    judge_history,
-    resolve_target,
-    result_of,
-    safe_name,
-    save,
-)
+from harness.results import judge_history, result_of, safe_name, save
+from harness.scenario import Scenario, Step, _moved_and_served, _run_timeline, resolve_target
 
 TOL = 0.2  # the timeline polls every 50 ms; threads and a loaded CI machine add some more
 

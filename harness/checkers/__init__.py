@@ -12,8 +12,8 @@ from collections.abc import Callable
 from harness.checkers.bringup import check_bringup
 from harness.checkers.flapping import check_flapping
 from harness.checkers.migration import check_migration
-from harness.checkers.observed import run_info
 from harness.checkers.origin import check_origin
+from harness.checkers.query import run_info
 from harness.checkers.redundancy import check_redundancy, restores
 from harness.checkers.replication import check_replication
 from harness.checkers.service import check_service

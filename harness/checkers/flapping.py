@@ -10,7 +10,7 @@ violation listing the unexplained entries."""
 from __future__ import annotations
 
 import harness.checkers.signature as sig
-from harness.checkers.observed import bounds, node_names
+from harness.checkers.query import bounds, node_names
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import harness.checkers.gtid as gtid
 import harness.checkers.signature as sig
-from harness.checkers.observed import (
+from harness.checkers.query import (
     DEFAULT_GAP_S,
     bounds,
     describe,

@@ -10,7 +10,7 @@ the replication checker's."""
 from __future__ import annotations
 
 import harness.checkers.signature as sig
-from harness.checkers.observed import node_names
+from harness.checkers.query import node_names
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 

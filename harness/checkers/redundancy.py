@@ -6,8 +6,15 @@ looks healthy but would not fail over again is a failure with evidence."""
 from __future__ import annotations
 
 import harness.checkers.signature as sig
-from harness.checkers.bringup import findings_in, problems_in, state_at
-from harness.checkers.observed import bounds, node_names, observation_end, run_info
+from harness.checkers.query import (
+    bounds,
+    findings_in,
+    node_names,
+    observation_end,
+    problems_in,
+    run_info,
+    state_at,
+)
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 

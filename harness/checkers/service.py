@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import harness.checkers.signature as sig
-from harness.checkers.observed import bounds, observation_end
+from harness.checkers.query import bounds, observation_end
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 

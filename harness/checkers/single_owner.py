@@ -10,7 +10,7 @@ sample or a gap between beats longer than the run's ``observer_gap_s``) makes th
 from __future__ import annotations
 
 import harness.checkers.signature as sig
-from harness.checkers.observed import (
+from harness.checkers.query import (
     DEFAULT_GAP_S,
     bounds,
     describe,

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 import harness.checkers.signature as sig
-from harness.checkers.observed import final_state
+from harness.checkers.query import final_state
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 

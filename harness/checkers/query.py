@@ -1,0 +1,147 @@
+"""Questions asked of a history: the run's declared nodes and bounds, when observation
+started and ended, the stretches an observer did not cover (gaps between its beats), and the
+state of the pair at an instant (``state_at``) with what keeps it from the intended state
+(``findings_in``). Checkers, step conditions and bring-up's wait ask these, never the pair.
+
+A stretch without observation is *unknown*, never a pass.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import harness.checkers.signature as sig
+from harness.history import Event
+
+DEFAULT_GAP_S = 1.0
+
+
+def run_info(events: list[Event]) -> dict[str, Any]:
+    return next((e for e in events if e["kind"] == "run"), {})
+
+
+def bounds(events: list[Event]) -> dict[str, float]:
+    return run_info(events).get("bounds") or {}
+
+
+def node_names(events: list[Event]) -> list[str]:
+    run = run_info(events)
+    if run.get("nodes"):
+        return [n["name"] for n in run["nodes"]]
+    return sorted({e["node"] for e in events if e["kind"] == "vip"})
+
+
+def priorities(events: list[Event]) -> dict[str, int]:
+    return {n["name"]: n.get("priority", 0) for n in run_info(events).get("nodes") or []}
+
+
+def final_state(events: list[Event]) -> dict[str, Any] | None:
+    return next((e for e in reversed(events) if e["kind"] == "final"), None)
+
+
+def observation_end(events: list[Event]) -> float:
+    """When watching stopped: the final-state event if there is one, else the last event."""
+    fin = final_state(events)
+    if fin is not None:
+        return fin["t"]
+    return max((e["t"] for e in events), default=0.0)
+
+
+def gaps(events: list[Event], observer: str, node: str | None, start: float, end: float,
+         max_gap: float) -> list[list[float]]:
+    """Stretches within [start, end] longer than ``max_gap`` without a beat of ``observer``
+    for ``node``: nobody watched there."""
+    ts = sorted(e["t"] for e in events if e["kind"] == "beat"
+                and e.get("observer") == observer and e.get("node") == node)
+    before = [b for b in ts if b <= start]
+    after = [b for b in ts if b >= end]
+    inside = [b for b in ts if start < b < end]
+    marks = [before[-1] if before else start, *inside, after[0] if after else end]
+    return [[round(max(a, start), 3), round(min(b, end), 3)]
+            for a, b in itertools.pairwise(marks) if b - a > max_gap]
+
+
+def describe(windows: list[list[float]]) -> str:
+    return ", ".join(f"{a:.2f}-{b:.2f}s" for a, b in windows[:4]) + \
+        (f" (+{len(windows) - 4} more)" if len(windows) > 4 else "")
+
+
+def state_at(events: list[Event], t: float, nodes: list[str]) -> dict[str, Any]:
+    """What the history says about each node at time ``t`` (last value of each stream)."""
+    st: dict[str, Any] = {n: {"vip": None, "keepalived": None, "checks": {}, "vrrp": None,
+                              "io": None, "sql": None} for n in nodes}
+    for e in events:
+        if e["t"] > t or e.get("node") not in st:
+            continue
+        s = st[e["node"]]
+        if e["kind"] == "vip":
+            s["vip"] = e["held"]
+        elif e["kind"] == "proc":
+            s["keepalived"] = e.get("keepalived", 0) > 0
+        elif e["kind"] == "check":
+            s["checks"][e["script"]] = e["ok"]
+        elif e["kind"] == "vrrp":
+            s["vrrp"] = e["state"]
+        elif e["kind"] == "repl" and e.get("reachable"):
+            s["io"], s["sql"] = e.get("io"), e.get("sql")
+    return st
+
+
+def findings_in(st: dict[str, Any], intended: str | None,
+                expected_checks: dict[str, list[str]] | None = None, *,
+                strict: bool = True) -> list[tuple[str, str]]:
+    """Why a state is not the intended one, as (text, signature phrase) pairs (empty when it
+    is): ``intended`` alone holds the VIP (None: any single node, one MASTER and one BACKUP: a
+    pair that could fail over again). ``expected_checks``: the vrrp_scripts each node's config
+    tracks; one that never reported is not passing. ``strict``: a value never observed counts
+    as a problem (for conditions a run waits on); otherwise only what was seen to be wrong is
+    listed (false beats unknown)."""
+    def bad(value: Any) -> bool:
+        return (value is None and strict) or value is False
+
+    owners = [n for n, s in st.items() if s["vip"]]
+    out: list[tuple[str, str]] = []
+    if intended is not None:
+        wrong = [n for n in owners if n != intended]
+        if wrong or (bad(st[intended]["vip"]) if intended in st else False) or \
+                (strict and owners != [intended]):
+            out.append((f"VIP held by {owners or 'nobody'}, intended {intended} alone",
+                        sig.vip_held_by(owners)))
+    else:
+        if len(owners) > 1 or (strict and len(owners) != 1) or \
+                (not owners and all(s["vip"] is False for s in st.values())):
+            out.append((f"VIP held by {owners or 'nobody'}, not by exactly one node",
+                        sig.vip_held_by(owners)))
+        states = sorted(str(s["vrrp"]) for s in st.values())
+        if states != ["BACKUP", "MASTER"] and (strict or "None" not in states):
+            out.append((f"VRRP states {states}, not one MASTER and one BACKUP",
+                        sig.vrrp_states(states)))
+    for n, s in st.items():
+        if bad(s["keepalived"]):
+            out.append((f"{n}: keepalived not running", sig.keepalived_stopped(n)))
+        silent = [c for c in (expected_checks or {}).get(n, []) if c not in s["checks"]]
+        if silent and (strict or s["keepalived"]):
+            out.append((f"{n}: check {', '.join(silent)} never reported a result "
+                        "(disabled by keepalived?)", sig.check_silent(silent[0], n)))
+            out += [("", sig.check_silent(c, n)) for c in silent[1:]]
+        failing = sorted(k for k, ok in s["checks"].items() if not ok)
+        if failing:
+            out.append((f"{n}: check {', '.join(failing)} failing", sig.check_failing(failing[0],
+                                                                                      n)))
+            out += [("", sig.check_failing(c, n)) for c in failing[1:]]
+        if bad(s["io"]) or bad(s["sql"]):
+            out.append((f"{n}: replication channel not running (io={s['io']}, sql={s['sql']})",
+                        sig.channel_stopped(n)))
+    return out
+
+
+def problems_in(st: dict[str, Any], intended: str | None,
+                expected_checks: dict[str, list[str]] | None = None, *,
+                strict: bool = True) -> list[str]:
+    """The texts of ``findings_in`` (empty when the state is the intended one)."""
+    return [t for t, _ in findings_in(st, intended, expected_checks, strict=strict) if t]
+
+
+def phrases(findings: list[tuple[str, str]]) -> list[str]:
+    return sig.unique([p for _, p in findings])
