@@ -73,7 +73,7 @@ STEP_KEYS = {"at", "fault", "action", "target", "for", "params", "when", "heal_w
              "timeout"}
 REPORT_KEYS = {"kind", "url", "versions", "config", "symptom", "explanation", "related"}
 EXPECTATION_KEYS = {"invariant", "when", "fault", "target", "reason", "intermittent",
-                    "signature"}
+                    "signature", "consequences"}
 
 
 @dataclass
@@ -377,15 +377,18 @@ def _precise(node: yaml.MappingNode, steps: list[Step], err, at: str, name: str)
     intermittent = vals.get("intermittent", False)
     if not isinstance(intermittent, bool):
         raise err(m["intermittent"][1], "intermittent is true or false")
-    signature = vals.get("signature", [])
-    signature = [signature] if isinstance(signature, str) else signature
-    if not isinstance(signature, list) or not all(isinstance(x, str) and x.strip()
-                                                  for x in signature):
-        raise err(m["signature"][1], "signature is a phrase or a list of phrases naming the "
-                  "findings expected, e.g. [\"applier error 1062 on node2\"]")
+    phrases = {}
+    for key in ("signature", "consequences"):
+        value = vals.get(key, [])
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(isinstance(x, str) and x.strip()
+                                                  for x in value):
+            raise err(m[key][1], f"{key} is a phrase or a list of phrases naming findings, "
+                      "e.g. [\"applier error 1062 on node2\"]")
+        phrases[key] = tuple(" ".join(x.split()) for x in value)
     return Expectation(inv, fault=fault, target=target, when=when,
                        reason=" ".join(reason.split()), where=at, intermittent=intermittent,
-                       signature=tuple(" ".join(x.split()) for x in signature))
+                       **phrases)
 
 
 def _step(i: int, node: yaml.Node, err) -> Step:

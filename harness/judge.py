@@ -133,7 +133,7 @@ def _decide_fail(v: Verdict, declared: list[Expectation], events: list[Event],
     findings = list(getattr(v, "signature", []) or [])
     matching = [e for e in declared if e.covers(findings)]
     if not matching:
-        sigs = "; ".join(p for e in declared for p in e.signature)
+        sigs = "; ".join(p for e in declared for p in e.signature) or "anything"
         seen = "; ".join(findings) or "no finding named"
         return "FAIL", (f"{v.invariant}: FAIL, not the accepted risk (it accepts: {sigs}; "
                         f"seen: {seen}; {declared[0].where or declared[0].reason}): {v.summary}")

@@ -404,10 +404,41 @@ def test_accounts_without_replication_table_are_refused(tmp_path):
 
 # --- risks and faults --------------------------------------------------------------------------
 
+def test_a_risk_reads_its_signature_and_consequences(tmp_path):
+    b = pasted(tmp_path, {"risks.toml": '[[accept]]\ninvariant = "replication"\n'
+                          'signature = "applier error 1062 on *"\n'
+                          'consequences = ["checksums  differ"]\nreason = "r"\n'})
+    r, = load_bundle(b).risks
+    assert (r.signature, r.consequences) == (("applier error 1062 on *",), ("checksums differ",))
+
+
+def test_a_bad_signature_names_its_line(tmp_path):
+    b = pasted(tmp_path, {"risks.toml": '[[accept]]\ninvariant = "writes"\nsignature = [1]\n'
+                          'reason = "r"\n'})
+    with pytest.raises(ConfigError, match=r"risks.toml:3: signature is a phrase or a list"):
+        load_bundle(b)
+
+
+def test_every_shipped_risk_says_what_it_accepts():
+    from harness.bundle import bundle_names
+    from harness.bundle.risks import unsigned
+    for name in bundle_names():
+        assert unsigned(load_bundle(name).risks) == [], name
+
+
+def test_a_risk_without_a_signature_warns_that_it_accepts_anything(tmp_path):
+    from harness.bundle.risks import unsigned
+    b = pasted(tmp_path, {"risks.toml": '[[accept]]\ninvariant = "single_owner"\nreason = "r"\n'})
+    w, = unsigned(load_bundle(b).risks)
+    assert w.startswith("risks.toml:1: this risk has no signature: it accepts any single_owner "
+                        "violation in its window") and 'signature = ["dual ownership"]' in w
+
+
 def test_risks_become_expectations_with_their_line():
     risks = load_bundle("tutorial-rewrite").risks
     assert risks[0] == Expectation(invariant="migration", fault="freeze-mysqld", when="during",
-                                   target="owner", reason=risks[0].reason, where="risks.toml:5")
+                                   target="owner", reason=risks[0].reason, where="risks.toml:5",
+                                   signature=("VIP never moved off node1",))
     assert {(r.fault, r.invariant) for r in load_bundle("hardened").risks} >= {
         ("pause-node", "single_owner"), ("block-vrrp", "single_owner"),
         ("one-way-partition", "single_owner"), ("stall-applier", "replication")}

@@ -60,9 +60,10 @@ def test_expectation_round_trips_through_a_dict():
     assert Expectation.from_dict({"invariant": "x", "extra": 1}) == Expectation("x")
     assert e.to_dict() == {"invariant": "writes", "fault": "pause-node", "target": "owner",
                            "when": "after-heal", "reason": "why", "where": "risks.toml:3",
-                           "scenario": None, "intermittent": False, "signature": []}
+                           "scenario": None, "intermittent": False, "signature": [],
+                           "consequences": []}
     e2 = Expectation("writes", scenario="fail-restore-*", intermittent=True,
-                     signature=["acknowledged writes lost"])
+                     signature=["acknowledged writes lost"], consequences=["errant writes"])
     assert Expectation.from_dict(e2.to_dict()) == e2
     assert e2.signature == ("acknowledged writes lost",)
 
@@ -504,4 +505,27 @@ def test_a_fail_restore_fail_whose_first_failover_never_happened_is_not_the_decl
 def test_signatures_of_several_risks_do_not_add_up():
     e = [exp(signature=["dual ownership"]), exp(signature=["writes on a second master node2"])]
     v = bad(signature=["dual ownership", "writes on a second master node2"])
+    assert j([v], e).status == "fail"
+
+
+def test_consequences_may_come_with_the_signature_but_never_stand_in_for_it():
+    """An applier stopped on a duplicate key leaves GTIDs and checksums apart: accepted with
+    it; the same divergence without the applier error (a silent divergence) is not."""
+    e = [exp("replication", signature=["applier error 1062 on *"],
+             consequences=["channel stopped on *", "missing transactions on *",
+                           "checksums differ"])]
+    full = ["applier error 1062 on node2", "channel stopped on node2",
+            "missing transactions on node1", "checksums differ"]
+    assert j([bad("replication", signature=full)], e).status == "accepted"
+    assert j([bad("replication", signature=["applier error 1062 on node2"])], e).status == \
+        "accepted"
+    silent = ["missing transactions on node1", "checksums differ"]
+    out = j([bad("replication", signature=silent)], e)
+    assert out.status == "fail" and "not the accepted risk" in out.reasons[0]
+
+
+def test_every_pattern_of_a_signature_must_be_seen():
+    e = [exp("bringup", when="bring-up", signature=["keepalived stopped on node1",
+                                                    "VIP held by node2"])]
+    v = bad("bringup", windows=[(0.5, 1.0)], signature=["keepalived stopped on node1"])
     assert j([v], e).status == "fail"

@@ -19,7 +19,7 @@ from harness.errors import ConfigError
 from harness.expectations import WHEN, Expectation
 
 ACCEPT_KEYS = ("fault", "target", "scenario", "invariant", "when", "reason", "intermittent",
-               "signature")
+               "signature", "consequences")
 
 
 def check_fault(name: object, where: str) -> str:
@@ -82,17 +82,18 @@ def load_risks(path: Path, topo: Topology) -> list[Expectation]:
         out.append(Expectation(invariant=invariant, fault=fault, target=target, when=when,
                                reason=reason, where=where, scenario=field("scenario"),
                                intermittent=_flag(doc, e, i, "intermittent"),
-                               signature=_signature(doc, e, i)))
+                               signature=_phrases(doc, e, i, "signature"),
+                               consequences=_phrases(doc, e, i, "consequences")))
     return out
 
 
-def _signature(doc: TomlDoc, e: dict, i: int) -> tuple[str, ...]:
+def _phrases(doc: TomlDoc, e: dict, i: int, key: str) -> tuple[str, ...]:
     """``signature = "dual ownership"`` or a list of such phrases (globs allowed)."""
-    value = e.get("signature", [])
+    value = e.get(key, [])
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(x, str) and x.strip() for x in items):
-        raise ConfigError(f"{doc.where('accept', i, 'signature')}: signature is a phrase or a "
-                          "list of phrases naming the findings this risk accepts, e.g. "
+        raise ConfigError(f"{doc.where('accept', i, key)}: {key} is a phrase or a list of "
+                          "phrases naming findings (harness.checkers.signature), e.g. "
                           "[\"keepalived stopped on node1\", \"VIP held by node2\"]")
     return tuple(" ".join(x.split()) for x in items)
 
@@ -101,7 +102,8 @@ def unsigned(risks: list[Expectation]) -> list[str]:
     """Validation warnings for risks that accept any violation of their invariant."""
     return [f"{r.where}: this risk has no signature: it accepts any {r.invariant} violation in "
             "its window, also a different one; name what it accepts, e.g. signature = "
-            f"[{_example(r.invariant)}]" for r in risks if not r.signature]
+            f"[{_example(r.invariant)}]" for r in risks if not r.signature
+            and not r.consequences]
 
 
 def _example(invariant: str) -> str:
