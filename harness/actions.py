@@ -26,37 +26,37 @@ DEFAULT_RUNBOOK = ("start-mysqld", "start-keepalived")
 
 
 def _svc(verb: str, service: str) -> Callable:
-    def run(cluster, node, **_) -> str:
+    def run(pair, node, **_) -> str:
         node.vcctl(verb, service)
         if service == "mysqld" and verb in ("start", "restart"):
-            cluster.wait_mysqld(node)
+            pair.wait_mysqld(node)
         return f"{verb} {service}"
     return run
 
 
 def _restart(service: str) -> Callable:
-    def run(cluster, node, **_) -> str:
+    def run(pair, node, **_) -> str:
         node.vcctl("stop", service)
         node.vcctl("start", service)
         if service == "mysqld":
-            cluster.wait_mysqld(node)
+            pair.wait_mysqld(node)
         return f"restart {service}"
     return run
 
 
-def _reload(cluster, node, **_) -> str:
+def _reload(pair, node, **_) -> str:
     node.vcctl("reload", "keepalived")
     return "SIGHUP to keepalived (reload)"
 
 
-def _reboot(cluster, node, **_) -> str:
+def _reboot(pair, node, **_) -> str:
     node.kill()
     node.start()
-    cluster.wait_mysqld(node)
+    pair.wait_mysqld(node)
     return "node restarted; services enabled at boot came up"
 
 
-def _replace_file(cluster, node, *, path: str = "", content: str = "", **_) -> str:
+def _replace_file(pair, node, *, path: str = "", content: str = "", **_) -> str:
     if not path:
         raise ConfigError("replace-file needs params: path and content")
     mode = int(node.exec(["stat", "-c", "%a", path], check=False).strip() or "644", 8)
@@ -64,13 +64,13 @@ def _replace_file(cluster, node, *, path: str = "", content: str = "", **_) -> s
     return f"{path} replaced ({len(content)} bytes, mode {mode:o})"
 
 
-def _restore(cluster, node, **params) -> str:
-    steps = list(getattr(cluster.bundle, "runbook", None) or DEFAULT_RUNBOOK)
+def _restore(pair, node, **params) -> str:
+    steps = list(getattr(pair.bundle, "runbook", None) or DEFAULT_RUNBOOK)
     done = []
     for name in steps:
         if name == "restore":
             raise ConfigError("a runbook cannot call restore itself")
-        done.append(ACTIONS[action_name(name)](cluster, node, **params))
+        done.append(ACTIONS[action_name(name)](pair, node, **params))
     return "runbook: " + "; ".join(done)
 
 
@@ -98,6 +98,6 @@ def action_name(text: str) -> str:
     return name
 
 
-def run_action(name: str, cluster, node, **params) -> str:
+def run_action(name: str, pair, node, **params) -> str:
     """Do one action on ``node``; returns what was done (raises on failure)."""
-    return ACTIONS[action_name(name)](cluster, node, **params)
+    return ACTIONS[action_name(name)](pair, node, **params)

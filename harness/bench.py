@@ -8,10 +8,10 @@ import statistics
 import time
 from pathlib import Path
 
+from harness.api import DualMasterPair, bring_up
 from harness.bundle import load_bundle
 from harness.engine import Engine
 from harness.images import ensure_node
-from harness.pair import DualMasterPair, bring_up
 from harness.report import distributions, write_all
 from harness.report.summary import load_results
 

@@ -493,10 +493,10 @@ def cmd_explore(args) -> int:
     ones as incident files, replay them (harness.explore)."""
     import random
 
+    from harness.api import bring_up
     from harness.bundle import load_bundle
     from harness.explore import explore
     from harness.incident import parse_duration
-    from harness.pair import bring_up
     from harness.validate import validate_or_raise
     refs = chosen_bundles(args.config, False, "vipchaos explore")
     if len(refs) != 1:
@@ -522,15 +522,15 @@ def cmd_explore(args) -> int:
     progress.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     logging.getLogger("vipchaos.explore").addHandler(progress)
     logging.getLogger("vipchaos.explore").setLevel(logging.INFO)
-    cluster = bring_up(engine, image, bundle, subnet=args.subnet or _env("VIPCHAOS_SUBNET"),
+    pair = bring_up(engine, image, bundle, subnet=args.subnet or _env("VIPCHAOS_SUBNET"),
                        out_dir=run_dir / "bring-up")
     try:
-        if cluster.setup_error:
-            raise HarnessError(cluster.setup_error)
-        ex = explore(cluster, seed=seed, duration_s=duration, run_dir=run_dir, bundle_ref=ref,
+        if pair.setup_error:
+            raise HarnessError(pair.setup_error)
+        ex = explore(pair, seed=seed, duration_s=duration, run_dir=run_dir, bundle_ref=ref,
                      faults=faults, replay=not args.no_replay, command=command)
     finally:
-        cluster.down()
+        pair.down()
     from harness import report
     html = report.write_all(run_dir)["html"]
     print(ex.summary())
@@ -640,9 +640,9 @@ def cmd_up(args) -> int:
     """Bring a pair up and hand it to the user (owner ``manual:<run>``): no dead-owner reaper
     removes it, only ``vipchaos down`` or ``vipchaos clean --all``."""
     from harness import live, reaper
+    from harness.api import bring_up
     from harness.bundle import load_bundle, relocate
-    from harness.cluster import new_run_id
-    from harness.pair import bring_up
+    from harness.pair import new_run_id
     from harness.validate import validate_or_raise
     refs = chosen_bundles(args.config, args.seed, "vipchaos up")
     if len(refs) != 1:
@@ -665,21 +665,21 @@ def cmd_up(args) -> int:
     # Written first: `vipchaos down` finds the run even if this process dies mid-way.
     live.write_state(STATE_FILE, live.UpState(run_id=run_id, bundle=refs[0]))
     try:
-        cluster = bring_up(engine, image, bundle, run_id=run_id, manual=True,
+        pair = bring_up(engine, image, bundle, run_id=run_id, manual=True,
                            out_dir=run_dir / "bring-up")
-        state = live.new_state(cluster, bundle_ref=refs[0], image=image, run_dir=run_dir)
-        live.start_history(state, cluster)
+        state = live.new_state(pair, bundle_ref=refs[0], image=image, run_dir=run_dir)
+        live.start_history(state, pair)
         live.write_state(STATE_FILE, state)
     except BaseException:
         reaper.reap_run(engine, run_id)
         STATE_FILE.unlink(missing_ok=True)
         raise
-    if cluster.setup_error:
-        _say(f"warning: {cluster.setup_error}")
-    br = cluster.bringup_result
+    if pair.setup_error:
+        _say(f"warning: {pair.setup_error}")
+    br = pair.bringup_result
     print(f"bring-up: {br.outcome}: " + "; ".join(br.judgement.reasons or ["as intended"]))
-    print(f"up in {cluster.timings['bringup_s']} s: run {run_id} on {state.subnet}, VIP "
-          f"{state.vip} on {cluster.vip_owners()}")
+    print(f"up in {pair.timings['bringup_s']} s: run {run_id} on {state.subnet}, VIP "
+          f"{state.vip} on {pair.vip_owners()}")
     print(f"connect: mysql -h {state.vip} -P 3306 -u vipchaos -pvipchaos (the bundle's own "
           "accounts: `vipchaos status`)")
     print(f"history: {state.history}")
@@ -742,7 +742,7 @@ def cmd_status(args) -> int:
         if not containers and not networks:
             print("  no vipchaos containers or networks")
         return EXIT_PASS
-    info = live.pair_status(state, live.cluster_for(state, _engine()))
+    info = live.pair_status(state, live.pair_for(state, _engine()))
     if args.json:
         print(json.dumps(info, indent=1, default=str))
         return EXIT_PASS
@@ -857,10 +857,10 @@ def catalogue() -> str:
     return "\n".join(lines)
 
 
-def _node_or_owner(state, cluster, target: str):
+def _node_or_owner(state, pair, target: str):
     from harness import live
     live.check_target(state, target)
-    return live.resolve(cluster, target)
+    return live.resolve(pair, target)
 
 
 def cmd_sql(args) -> int:
@@ -870,8 +870,8 @@ def cmd_sql(args) -> int:
     from harness.node import connect
     state = _state()
     live.check_target(state, args.target, ("vip",))
-    cluster = live.cluster_for(state, _engine())
-    host = state.vip if args.target == "vip" else live.resolve(cluster, args.target).ip
+    pair = live.pair_for(state, _engine())
+    host = state.vip if args.target == "vip" else live.resolve(pair, args.target).ip
     try:
         conn = connect(host, timeout=args.timeout, database=args.database)
         try:
@@ -904,14 +904,14 @@ def cmd_sql(args) -> int:
 def cmd_exec(args, extra: list[str]) -> int:
     from harness import live
     state = _state()
-    cluster = live.cluster_for(state, _engine())
-    node = _node_or_owner(state, cluster, args.node)
+    pair = live.pair_for(state, _engine())
+    node = _node_or_owner(state, pair, args.node)
     cmd = extra or args.command
     if not cmd:
         raise ConfigError("vipchaos exec NODE -- COMMAND [ARGS...]: give the command after --")
     if len(cmd) == 1 and " " in cmd[0]:
         cmd = ["bash", "-c", cmd[0]]
-    code, out = cluster.engine.exec_in(node.container_name, cmd, check=False)
+    code, out = pair.engine.exec_in(node.container_name, cmd, check=False)
     sys.stdout.write(out)
     return int(code)
 
@@ -920,8 +920,8 @@ def cmd_logs(args) -> int:
     from harness import live
     from harness.node import KEEPALIVED_LOGS, MYSQL_LOG
     state = _state()
-    cluster = live.cluster_for(state, _engine())
-    node = _node_or_owner(state, cluster, args.node)
+    pair = live.pair_for(state, _engine())
+    node = _node_or_owner(state, pair, args.node)
     files = {"mysqld": [MYSQL_LOG], "keepalived": list(KEEPALIVED_LOGS)}
     paths = files.get(args.what) or [*files["keepalived"], *files["mysqld"]]
     shown = 0
@@ -937,7 +937,7 @@ def cmd_logs(args) -> int:
         shown += 1
     if not shown:
         print(f"== {node.container_name}: container output (the node is not running?)")
-        print(cluster.engine.logs_of(node.container_name, args.n or 50))
+        print(pair.engine.logs_of(node.container_name, args.n or 50))
     return EXIT_PASS
 
 

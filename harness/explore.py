@@ -199,10 +199,10 @@ class Exploration:
         return "\n".join(lines)
 
 
-def run_episode(cluster, scenario: Scenario, out_dir: Path) -> Result:
+def run_episode(pair, scenario: Scenario, out_dir: Path) -> Result:
     """Reset the pair, then run the episode like any suite scenario."""
-    cluster.reset()
-    return run_scenario(cluster, scenario, out_dir)
+    pair.reset()
+    return run_scenario(pair, scenario, out_dir)
 
 
 def fault_pool(bundle, faults: list[str] | None) -> list[str]:
@@ -211,18 +211,18 @@ def fault_pool(bundle, faults: list[str] | None) -> list[str]:
     return sorted(chosen or CATALOGUE)
 
 
-def explore(cluster, *, seed: int, duration_s: float, run_dir: Path, bundle_ref: str,
+def explore(pair, *, seed: int, duration_s: float, run_dir: Path, bundle_ref: str,
             faults: list[str] | None = None, replay: bool = True,
             command: str = "vipchaos explore") -> Exploration:
-    """Draw and run episodes on ``cluster`` until ``duration_s`` has passed (the episode
+    """Draw and run episodes on ``pair`` until ``duration_s`` has passed (the episode
     running then finishes), write violating ones out as incident files, replay each on the
     same pair. Results land in ``run_dir`` (one directory per episode, ``explore.json``)."""
     from harness.replay import load_incident, scenario_of
     rng = random.Random(seed)
-    bound = cluster.bundle.migration_bound_s()
-    risks = list(getattr(cluster.bundle, "risks", []))
-    pool = fault_pool(cluster.bundle, faults)
-    ex = Exploration(seed, cluster.bundle.name, duration_s, list(pool), run_dir=str(run_dir))
+    bound = pair.bundle.migration_bound_s()
+    risks = list(getattr(pair.bundle, "risks", []))
+    pool = fault_pool(pair.bundle, faults)
+    ex = Exploration(seed, pair.bundle.name, duration_s, list(pool), run_dir=str(run_dir))
     inc_dir = run_dir / "incidents"
     started = time.monotonic()
     index = 0
@@ -236,7 +236,7 @@ def explore(cluster, *, seed: int, duration_s: float, run_dir: Path, bundle_ref:
             else f"then until {s.when}" for s in sc.steps), sc.mode)
         ep = Episode(index, sc.name, [step_dict(s) for s in sc.steps], sc.mode, "error")
         try:
-            result = run_episode(cluster, sc, run_dir / safe_name(sc.name))
+            result = run_episode(pair, sc, run_dir / safe_name(sc.name))
         except Exception as exc:  # the pair broke: recorded; the next reset rebuilds it
             ep.reasons = [f"error: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"]
             log.warning("episode %d: %s", index, ep.reasons[0])
@@ -270,7 +270,7 @@ def explore(cluster, *, seed: int, duration_s: float, run_dir: Path, bundle_ref:
         inc = load_incident(ep.incident)
         sc = scenario_of(inc, Path(ep.incident).stem)
         try:
-            result = run_episode(cluster, sc, run_dir / safe_name(f"replay-{sc.name}"))
+            result = run_episode(pair, sc, run_dir / safe_name(f"replay-{sc.name}"))
         except Exception as exc:
             ep.replay = f"error: {str(exc).splitlines()[0][:200]}"
         else:

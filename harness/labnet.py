@@ -315,7 +315,7 @@ def allocate_subnet(engine: Engine, preferred: str | None = None, prefixlen: int
 def subnet_lease(engine: Engine, preferred: str | None = None,
                  prefixlen: int = 24) -> Iterator[str]:
     """``with subnet_lease(engine, "198.18.181.0/24") as subnet:`` create the network inside
-    (e.g. ``Cluster(...).network.up()``); no other session is handed an overlapping subnet
+    (e.g. ``Pair(...).network.up()``); no other session is handed an overlapping subnet
     until the block ends."""
     with host_lock():
         yield choose_subnet(preferred, taken_subnets(engine), prefixlen)

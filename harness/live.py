@@ -279,10 +279,10 @@ def describe(e: dict[str, Any]) -> str | None:
 
 
 # --- the pair ---------------------------------------------------------------------------------
-def cluster_for(state: UpState, engine):
+def pair_for(state: UpState, engine):
     """A handle on the running pair (no ``up()``): the bundle as ``up`` placed it."""
     from harness.bundle import load_bundle, relocate
-    from harness.cluster import Cluster
+    from harness.pair import Pair
     if not state.recorded:
         raise ConfigError(f"run {state.run_id} was made by an older `vipchaos up` (its state "
                           "file has no history): `vipchaos down`, then `vipchaos up` again")
@@ -296,7 +296,7 @@ def cluster_for(state: UpState, engine):
         raise ConfigError(f"{state.bundle_path} changed since `vipchaos up` (nodes or VIP "
                           "differ): the running pair is not what it describes now; `vipchaos "
                           "down` and `vipchaos up` again")
-    return Cluster(engine, bundle, state.image, run_id=state.run_id)
+    return Pair(engine, bundle, state.image, run_id=state.run_id)
 
 
 def node_names(state: UpState) -> list[str]:
@@ -309,9 +309,9 @@ def check_target(state: UpState, target: str, extra: tuple[str, ...] = ()) -> No
         raise ConfigError(f"unknown target {target!r}: give one of {', '.join(allowed)}")
 
 
-def resolve(cluster, target: str):
+def resolve(pair, target: str):
     from harness.scenario import resolve_target
-    return resolve_target(cluster, target)
+    return resolve_target(pair, target)
 
 
 def parse_params(items: list[str] | None) -> dict[str, Any]:
@@ -355,13 +355,13 @@ def inject(state_path: Path, engine, name: str, target: str, params: dict[str, A
     state = _must(state_path)
     cls = fault_class(name)
     check_target(state, target)
-    cluster = cluster_for(state, engine)
-    node = resolve(cluster, target)
+    pair = pair_for(state, engine)
+    node = resolve(pair, target)
     if any(f["fault"] == name and f["node"] == node.name for f in state.faults):
         raise ConfigError(f"{name} is already active on {node.name}: `vipchaos heal {name}` "
                           "first")
-    owners = cluster.vip_owners()
-    fault = make_fault(name, cluster, node, **params)
+    owners = pair.vip_owners()
+    fault = make_fault(name, pair, node, **params)
     step = take_step(state_path)
     fault.step = step
     common = fault_common(name, step=step, nodes=fault.nodes, target=target, owners=owners,
@@ -425,14 +425,14 @@ def heal(state_path: Path, engine, name: str | None = None, node: str | None = N
         active = ", ".join(f"{f['fault']} on {f['node']}" for f in state.faults) or "none"
         raise ConfigError(f"no active fault {name or ''}{' on ' + node if node else ''} "
                           f"(active: {active})")
-    cluster = cluster_for(state, engine)
+    pair = pair_for(state, engine)
     status, lines = 0, []
     for rec in sorted(chosen, key=lambda f: -f["step"]):
-        fault = make_fault(rec["fault"], cluster, cluster.node(rec["node"]),
+        fault = make_fault(rec["fault"], pair, pair.node(rec["node"]),
                            **rec.get("params", {}))
         fault.step = rec["step"]
         fault.active = True
-        cluster.active_faults.append(fault)
+        pair.active_faults.append(fault)
         t = state.t()  # stamped when the heal began, as harness.scenario does
         try:
             fault.heal()
@@ -456,14 +456,14 @@ def act(state_path: Path, engine, name: str, target: str, params: dict[str, Any]
     state = _must(state_path)
     canonical = action_name(name)
     check_target(state, target)
-    cluster = cluster_for(state, engine)
-    node = resolve(cluster, target)
+    pair = pair_for(state, engine)
+    node = resolve(pair, target)
     step = take_step(state_path)
     t0 = state.t()
     append_events(state.history, [action_event(t0, "start", canonical, node=node.name,
                                                step=step, target=target)])
     try:
-        detail = run_action(canonical, cluster, node, **params)
+        detail = run_action(canonical, pair, node, **params)
     except ConfigError:
         raise
     except Exception as exc:
@@ -488,21 +488,21 @@ def _must(state_path: Path) -> UpState:
 
 
 # --- ending the observation -------------------------------------------------------------------
-def settle(cluster, timeout: float | None = None) -> float | None:
+def settle(pair, timeout: float | None = None) -> float | None:
     """Wait (bounded) for replication to run and both GTID sets to agree, as a test does
     before its final state; seconds it took, or None. An SQL-thread error stops the wait."""
     from harness import wait
     from harness.scenario import convergence_bound_s
-    bound = convergence_bound_s(cluster) if timeout is None else timeout
+    bound = convergence_bound_s(pair) if timeout is None else timeout
     deadline = time.monotonic() + bound
-    stuck = lambda: any(c["sql_error"] for n in cluster.nodes  # noqa: E731
-                        for c in cluster.channels(n))
+    stuck = lambda: any(c["sql_error"] for n in pair.nodes  # noqa: E731
+                        for c in pair.channels(n))
     state = wait.until(lambda: "stuck" if stuck() else
-                       ("running" if cluster.replication_running() else None),
+                       ("running" if pair.replication_running() else None),
                        timeout=bound, interval=0.5)
     if state != "running":
         return None
-    return cluster.wait_converged(max(deadline - time.monotonic(), 1))
+    return pair.wait_converged(max(deadline - time.monotonic(), 1))
 
 
 def judge_file(history: Path, run_dir: Path | None = None):
@@ -528,16 +528,16 @@ def verdict_lines(result) -> list[str]:
     return lines
 
 
-def record_final(state: UpState, cluster, say: Callable[[str], None],
+def record_final(state: UpState, pair, say: Callable[[str], None],
                  wait_converge: bool = True) -> dict[str, Any]:
     converged = None
     if wait_converge:
         say("waiting for replication to converge before the final state (Ctrl-C skips)")
         try:
-            converged = settle(cluster)
+            converged = settle(pair)
         except KeyboardInterrupt:
             say("not waiting: final state as it is now")
-    fin = event("final", state.t(), **cluster.final_state(converged))
+    fin = event("final", state.t(), **pair.final_state(converged))
     append_events(state.history, [fin])
     return fin
 
@@ -550,7 +550,7 @@ def end_session(state_path: Path, engine, say: Callable[[str], None],
     state = read_state(state_path)
     if state is None or not state.recorded:
         return None
-    cluster = cluster_for(state, engine)
+    pair = pair_for(state, engine)
     if state.faults:
         for line in heal(state_path, engine).lines:
             say(line)
@@ -559,12 +559,12 @@ def end_session(state_path: Path, engine, say: Callable[[str], None],
         from harness.scenario import convergence_bound_s
         pid = int(state.watcher["pid"])
         timeout = watcher_timeout if watcher_timeout is not None else \
-            convergence_bound_s(cluster) + 30
+            convergence_bound_s(pair) + 30
         say(f"stopping `vipchaos watch` (pid {pid}): it stops writing, waits for replication "
             f"(up to {timeout:.0f} s) and records the final state")
         stop_watcher(state_path, pid, timeout, say)
     if needs_final(read_events(state.history)):
-        record_final(state, cluster, say)
+        record_final(state, pair, say)
     return judge_file(Path(state.history), Path(state.run_dir))
 
 
@@ -607,7 +607,7 @@ def watch(state_path: Path, engine, say: Callable[[str], None], *, rate: float =
     from harness.observe import start_observers, stop_observers
     from harness.workload import Writer
     state = _must(state_path)
-    cluster = cluster_for(state, engine)
+    pair = pair_for(state, engine)
     me = {"pid": os.getpid(), "owner": ownership.process_owner()}
 
     def claim(s: UpState) -> None:
@@ -630,9 +630,9 @@ def watch(state_path: Path, engine, say: Callable[[str], None], *, rate: float =
         if last_seen is not None:
             say(f"note: nothing watched this pair since t={last_seen:.2f}s: verdicts over that "
                 "stretch will be unknown")
-        observers = start_observers(history, cluster)
+        observers = start_observers(history, pair)
         if rate > 0:
-            writer = Writer(history, cluster.connect_vip, rate=rate, mode=mode,
+            writer = Writer(history, pair.connect_vip, rate=rate, mode=mode,
                             prefix=f"manual-{state.run_id}-{int(time.time())}").start()
         say(f"watching run {state.run_id} (VIP {state.vip}); history {state.history}; "
             "Ctrl-C stops watching and records the final state")
@@ -661,7 +661,7 @@ def watch(state_path: Path, engine, say: Callable[[str], None], *, rate: float =
         history.flush(Path(state.history))
         offset = _print_new(Path(state.history), offset, say, ops)
         try:
-            fin = _final_while_observing(state, cluster, history, say)
+            fin = _final_while_observing(state, pair, history, say)
             history.flush(Path(state.history))
             _print_new(Path(state.history), offset, say, ops)
             stop_observers(observers)
@@ -696,16 +696,16 @@ def _raise_interrupt(*_: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _final_while_observing(state: UpState, cluster, history: LiveHistory,
+def _final_while_observing(state: UpState, pair, history: LiveHistory,
                            say: Callable[[str], None]) -> dict[str, Any]:
     """Converge (bounded; Ctrl-C skips), then the final state, observers still running."""
     converged = None
     say("waiting for replication to converge before the final state (Ctrl-C skips)")
     try:
-        converged = settle(cluster)
+        converged = settle(pair)
     except KeyboardInterrupt:
         say("not waiting: final state as it is now")
-    return history.add("final", **cluster.final_state(converged))
+    return history.add("final", **pair.final_state(converged))
 
 
 def _print_new(path: Path, offset: int, say: Callable[[str], None],
@@ -734,7 +734,7 @@ def _print_new(path: Path, offset: int, say: Callable[[str], None],
 
 
 # --- status -----------------------------------------------------------------------------------
-def node_status(cluster, node, vrrp: str | None) -> dict[str, Any]:
+def node_status(pair, node, vrrp: str | None) -> dict[str, Any]:
     """What one node holds and runs now: container, VRRP state (keepalived's log), VIP (the
     node's kernel), keepalived and mysqld processes, mysqld answering, replication channel."""
     from harness.observe import ProcSampler
@@ -761,7 +761,7 @@ def node_status(cluster, node, vrrp: str | None) -> dict[str, Any]:
     if out["state"] == "paused" and procs:
         out["mysqld_process"] = "frozen (container paused)"
     try:
-        chans = cluster.channels(node)
+        chans = pair.channels(node)
         out["mysqld_answers"] = True
         out["replication"] = [{"source": c["source_host"], "io": c["io_running"],
                                "sql": c["sql_running"], "io_error": c["io_error"],
@@ -773,23 +773,23 @@ def node_status(cluster, node, vrrp: str | None) -> dict[str, Any]:
     return out
 
 
-def pair_status(state: UpState, cluster) -> dict[str, Any]:
+def pair_status(state: UpState, pair) -> dict[str, Any]:
     """Everything ``vipchaos status`` shows about the pair from ``vipchaos up``."""
     from concurrent.futures import ThreadPoolExecutor
 
     from harness.bundle.accounts import created
     from harness.node import ADMIN_PASSWORD, ADMIN_USER
     try:
-        vrrp = cluster.vrrp_states()
+        vrrp = pair.vrrp_states()
     except Exception:
         vrrp = {}
-    with ThreadPoolExecutor(len(cluster.nodes)) as pool:
-        nodes = dict(zip([n.name for n in cluster.nodes], pool.map(
-            lambda n: node_status(cluster, n, vrrp.get(n.name)), cluster.nodes), strict=True))
+    with ThreadPoolExecutor(len(pair.nodes)) as pool:
+        nodes = dict(zip([n.name for n in pair.nodes], pool.map(
+            lambda n: node_status(pair, n, vrrp.get(n.name)), pair.nodes), strict=True))
     accounts: dict[tuple[str, str], dict[str, Any]] = {}
-    for n in cluster.nodes:
+    for n in pair.nodes:
         with contextlib.suppress(Exception):
-            for a in created(cluster.bundle.accounts(n.spec)):
+            for a in created(pair.bundle.accounts(n.spec)):
                 accounts.setdefault((a.user, a.host), {"user": a.user, "host": a.host,
                                                        "password": a.password, "where": a.where})
     return {
@@ -805,32 +805,54 @@ def pair_status(state: UpState, cluster) -> dict[str, Any]:
 
 
 # --- up ---------------------------------------------------------------------------------------
-def new_state(cluster, *, bundle_ref: str, image: str, run_dir: Path) -> UpState:
+def new_state(pair, *, bundle_ref: str, image: str, run_dir: Path) -> UpState:
     return UpState(
-        run_id=cluster.run_id, bundle=str(bundle_ref), bundle_path=str(cluster.bundle.path),
-        subnet=str(cluster.topology.subnet), vip=cluster.topology.vip,
+        run_id=pair.run_id, bundle=str(bundle_ref), bundle_path=str(pair.bundle.path),
+        subnet=str(pair.topology.subnet), vip=pair.topology.vip,
         nodes=[{"name": n.name, "ip": n.ip, "priority": n.spec.priority}
-               for n in cluster.nodes],
+               for n in pair.nodes],
         image=image, run_dir=str(run_dir.resolve()),
         history=str((run_dir / HISTORY_NAME).resolve()), origin=round(time.time(), 3),
         created=time.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
-def start_history(state: UpState, cluster) -> None:
+def start_history(state: UpState, pair) -> None:
     """The live history's first events: the ``run`` header (scenario ``manual``, the bundle's
     accepted risks) and a note on the bring-up's verdict (judged on its own)."""
     Path(state.history).parent.mkdir(parents=True, exist_ok=True)
     Path(state.history).write_text("")
-    header = cluster.run_header("manual", getattr(cluster.bundle, "risks", []))
-    br = getattr(cluster, "bringup_result", None)
+    header = pair.run_header("manual", getattr(pair.bundle, "risks", []))
+    br = getattr(pair, "bringup_result", None)
     note = f"pair handed over by `vipchaos up` (run {state.run_id})"
     if br is not None:
         note += f"; bring-up {br.outcome} (bring-up/result.json)"
     append_events(state.history, [event("run", 0.0, **header), event("note", 0.0, text=note)])
 
 
-__all__ = ["HISTORY_NAME", "STATE_NAME", "Done", "LiveHistory", "UpState", "act",
-           "append_events", "cluster_for", "describe", "end_session", "fault_common",
-           "fault_event", "heal", "inject", "judge_file", "needs_final", "new_state", "pair_status",
-           "parse_params", "read_events", "read_state", "start_history", "update_state",
-           "watch", "write_state"]
+__all__ = [
+    "HISTORY_NAME",
+    "STATE_NAME",
+    "Done",
+    "LiveHistory",
+    "UpState",
+    "act",
+    "append_events",
+    "describe",
+    "end_session",
+    "fault_common",
+    "fault_event",
+    "heal",
+    "inject",
+    "judge_file",
+    "needs_final",
+    "new_state",
+    "pair_for",
+    "pair_status",
+    "parse_params",
+    "read_events",
+    "read_state",
+    "start_history",
+    "update_state",
+    "watch",
+    "write_state",
+]

@@ -366,15 +366,15 @@ class ReplSampler(Observer):
                          retrieved=retrieved, ids=ids)
 
 
-def start_observers(history: History, cluster) -> list[Observer]:
+def start_observers(history: History, pair) -> list[Observer]:
     """Every observer of a pair, started; stop them with ``stop_observers``."""
-    obs: list[Observer] = [KeepalivedLog(history, cluster.nodes), VipProber(history, cluster.nodes),
-                           ProcSampler(history, cluster.nodes),
-                           ReplSampler(history, cluster.nodes, cluster.channels,
-                                       getattr(cluster, "write_table", ""))]
-    if getattr(cluster, "network", None) is not None:
-        obs.append(ArpWatcher(history, cluster.nodes, cluster.topology.vip,
-                              cluster.network.host_link))
+    obs: list[Observer] = [KeepalivedLog(history, pair.nodes), VipProber(history, pair.nodes),
+                           ProcSampler(history, pair.nodes),
+                           ReplSampler(history, pair.nodes, pair.channels,
+                                       getattr(pair, "write_table", ""))]
+    if getattr(pair, "network", None) is not None:
+        obs.append(ArpWatcher(history, pair.nodes, pair.topology.vip,
+                              pair.network.host_link))
     return [o.start() for o in obs]
 
 

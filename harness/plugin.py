@@ -1,10 +1,11 @@
 """The pytest plugin: options, markers, fixtures, report header, the run's gate and exit status.
 
 Registered under the ``pytest11`` entry point (``pip install vipchaos`` gives the fixtures and
-options in any repository). Fixtures are thin wrappers over ``harness.cluster`` so a user can
-override any of them: ``vipchaos_settings`` -> ``docker_engine`` -> ``node_image`` -> ``pair``
-(one per bundle, brought up once per session and judged as the ``bring-up`` test) -> ``cluster``
-(the pair, reset before each test) -> ``chaos`` (one fault, judged) and ``vip``.
+options in any repository). Fixtures are thin wrappers over ``harness.pair`` so a user can
+override any of them: ``vipchaos_settings`` -> ``docker_engine`` -> ``node_image`` ->
+``booted_pair`` (one per bundle and worker, brought up once and judged as the ``bring-up``
+test) -> ``pair`` (that pair, reset to its intended state before each test) -> ``chaos`` (one
+fault, judged) and ``vip``.
 
 The session's exit status is the gate's (``harness.judge.gate``): 0 every invariant held or an
 accepted risk happened as declared; 1 an invariant was violated (or an accepted risk no longer
@@ -57,12 +58,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "chaos: injects faults into the real cluster")
+    config.addinivalue_line("markers", "chaos: injects faults into a real pair")
     config.addinivalue_line("markers", "bundle(*names): run this test only against these bundles")
     config.addinivalue_line("markers", "fault(name): the fault family a chaos test exercises "
                                        "(selectable with --vipchaos-faults)")
     config.addinivalue_line("markers", "on_pair(bundle): runs on this worker's pair of that "
-                                       "bundle (cluster_of), dealt out with that bundle's tests")
+                                       "bundle (pair_of), dealt out with that bundle's tests")
     faults = config.getoption("--vipchaos-faults")
     s = Settings.from_env(
         bundles=config.getoption("--vipchaos-config"),
@@ -119,7 +120,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every test that uses the cluster runs once per bundle under test (and N times with
+    """Every test that uses a pair runs once per bundle under test (and N times with
     --vipchaos-repeat)."""
     repeat = metafunc.config.getoption("--vipchaos-repeat")
     if "vipchaos_rep" in metafunc.fixturenames and repeat > 1:
@@ -263,12 +264,12 @@ class PairPool:
         return self.pairs[name]
 
     def _bring_up(self, bundle):
-        from harness.pair import bring_up
+        from harness.api import bring_up
         log.info("%s: engine %s", bundle.name, self.settings.engine)
-        cluster = bring_up(self.engine, self.image, bundle, subnet=self.settings.subnet,
-                           out_dir=self.bringup_dir(bundle.name), manual=self.settings.keep)
-        cluster.fresh = True  # bring_up left it in the intended state: no reset needed
-        return cluster
+        pair = bring_up(self.engine, self.image, bundle, subnet=self.settings.subnet,
+                        out_dir=self.bringup_dir(bundle.name), manual=self.settings.keep)
+        pair.fresh = True  # bring_up left it in the intended state: no reset needed
+        return pair
 
     def bringup_dir(self, bundle_name: str) -> Path:
         """Where this process records a bring-up of the bundle: one directory per worker and
@@ -282,12 +283,12 @@ class PairPool:
         return self.settings.run_dir / name
 
     def close(self) -> None:
-        for cluster in self.pairs.values():
+        for pair in self.pairs.values():
             if self.settings.keep:
                 log.info("keeping run %s on %s (VIP %s): `vipchaos clean --all` removes it",
-                         cluster.run_id, cluster.topology.subnet, cluster.topology.vip)
+                         pair.run_id, pair.topology.subnet, pair.topology.vip)
             else:
-                cluster.down()
+                pair.down()
         self.pairs.clear()
 
 
@@ -315,9 +316,9 @@ def validated_bundle(bundle):
 
 
 @pytest.fixture
-def pair(bundle_name, pair_pool):
-    """The pair for one bundle, brought up once per session (its bring-up recorded and judged
-    by the ``bring-up`` test) and reused by every test of that bundle."""
+def booted_pair(bundle_name, pair_pool):
+    """This worker's pair of one bundle as it was brought up (its bring-up recorded and judged
+    by the ``bring-up`` test), not reset; reused by every test of that bundle."""
     return pair_pool.pair(bundle_name)
 
 
@@ -333,26 +334,27 @@ def ready(pair):
 
 
 @pytest.fixture
-def cluster(pair):
-    """The pair, reset before the test."""
-    return ready(pair)
+def pair(booted_pair):
+    """This worker's pair of the bundle under test, reset to its intended state before the
+    test."""
+    return ready(booted_pair)
 
 
 @pytest.fixture
-def cluster_of(pair_pool):
-    """``cluster_of(bundle)``: this worker's pair of a bundle named by data (an incident file's
+def pair_of(pair_pool):
+    """``pair_of(bundle)``: this worker's pair of a bundle named by data (an incident file's
     ``bundle``: a shipped name or a directory), reset. Mark the test ``on_pair(bundle)`` so it
     is dealt out with that bundle's other tests and finds its pair up."""
     return lambda ref: ready(pair_pool.pair(str(ref)))
 
 
 @pytest.fixture
-def vip(cluster):
+def vip(pair):
     """Open PyMySQL connections through the VIP: ``with vip() as conn: ...``; closed after."""
     opened = []
 
     def open_conn(timeout: float = 3):
-        conn = cluster.connect_vip(timeout=timeout)
+        conn = pair.connect_vip(timeout=timeout)
         opened.append(conn)
         return conn
 
@@ -369,7 +371,7 @@ def vipchaos_rep(request) -> int:
 
 
 @pytest.fixture
-def chaos(cluster, vipchaos_settings, request, vipchaos_rep):
+def chaos(pair, vipchaos_settings, request, vipchaos_rep):
     """Run one fault against the pair: ``chaos("kill-mysqld", target="owner")``.
 
     Workload on, fault injected and verified, held long enough for a failover under this
@@ -377,15 +379,15 @@ def chaos(cluster, vipchaos_settings, request, vipchaos_rep):
     judged against the bundle's accepted risks; history and result saved under the run dir.
     Returns the ``Result``; pass it to ``harness.expect.assert_outcome``.
     """
-    from harness.pair import run_fault
+    from harness.api import run_fault
     from harness.results import safe_name
 
     def run(fault: str, target: str = "owner", hold: float | None = None, **params):
         rep = f"-rep{vipchaos_rep}" if vipchaos_rep else ""
         out = vipchaos_settings.run_dir / safe_name(
-            f"{cluster.bundle.name}-{fault}-{target}{rep}")
+            f"{pair.bundle.name}-{fault}-{target}{rep}")
         request.node.stash[RESULT_DIR] = str(out)
-        return run_fault(cluster, fault, target, hold=hold, out_dir=out, **params)
+        return run_fault(pair, fault, target, hold=hold, out_dir=out, **params)
 
     return run
 
@@ -404,7 +406,7 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     rep = outcome.get_result()
     if RESULT_DIR in item.stash:
         rep.user_properties.append(("vipchaos_result", item.stash[RESULT_DIR]))
-    if item.get_closest_marker("chaos") or "cluster" in getattr(item, "fixturenames", ()):
+    if item.get_closest_marker("chaos") or "pair" in getattr(item, "fixturenames", ()):
         rep.user_properties.append(("vipchaos_chaos", True))
 
 

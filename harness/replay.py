@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from harness import report, timeline
+from harness.api import bring_up
 from harness.bundle import load_bundle
 from harness.engine import Engine
 from harness.errors import HarnessError
 from harness.expectations import Expectation
 from harness.images import ensure_node
 from harness.incident import load_incident
-from harness.pair import bring_up
 from harness.results import Result, safe_name
 from harness.scenario import Scenario, Step, run_scenario
 from harness.validate import validate_or_raise
@@ -61,34 +61,34 @@ def pooled_bundle(path: str | Path) -> str | None:
 
 
 def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = None,
-           cluster=None) -> Replay:
+           pair=None) -> Replay:
     """Run the incident's timeline and judge the verdicts against its ``expect``.
 
     Alone (``vipchaos replay``): a fresh pair of the incident's bundle (on ``subnet`` if given),
-    torn down after, and the run's report written. Given ``cluster`` (the suites: a pair of
+    torn down after, and the run's report written. Given ``pair`` (the suites: a pair of
     that bundle, already validated and reset to its intended state, as every chaos test
     starts): the timeline runs on it and the session writes the report."""
     inc = load_incident(path)
     run_dir = run_dir or Path("runs") / f"replay-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     scenario = scenario_of(inc, Path(path).stem)
-    own = cluster is None
+    own = pair is None
     if own:
         bundle = load_bundle(inc.bundle_ref(), inc.overrides)
         engine = Engine()
         image, _ = ensure_node(engine, log=log.info)
         validate_or_raise(bundle, engine, image, say=log.warning)
     log.info("replaying %r on bundle %s (source: %s)", inc.name,
-             (bundle if own else cluster.bundle).name, inc.source)
+             (bundle if own else pair.bundle).name, inc.source)
     if own:
-        cluster = bring_up(engine, image, bundle, subnet=subnet)
-    try:  # the pair is up already: `with cluster` would boot it a second time
-        if cluster.setup_error:
-            raise HarnessError(cluster.setup_error)
-        result = run_scenario(cluster, scenario,
-                              run_dir / safe_name(f"{cluster.bundle.name}-{scenario.name}"))
+        pair = bring_up(engine, image, bundle, subnet=subnet)
+    try:  # the pair is up already: `with pair` would boot it a second time
+        if pair.setup_error:
+            raise HarnessError(pair.setup_error)
+        result = run_scenario(pair, scenario,
+                              run_dir / safe_name(f"{pair.bundle.name}-{scenario.name}"))
     finally:
         if own:
-            cluster.down()
+            pair.down()
     j = result.judgement
     judged = {v.invariant for v in result.verdicts}
     unjudged = [f"{e.invariant}: the incident expects it ({e.where}) but this run does not "

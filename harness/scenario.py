@@ -1,4 +1,4 @@
-"""A chaos run: a cluster, a workload, a timeline of faults, a recorded history, a judgement.
+"""A chaos run: a pair, a workload, a timeline of faults, a recorded history, a judgement.
 
 Phases (each recorded as a ``phase`` event): observe, workload, faults per the timeline, heal,
 converge, final state, check. Everything the checkers and the judge need goes into the history
@@ -18,12 +18,12 @@ from typing import Any
 
 from harness import conditions, wait
 from harness.actions import run_action
-from harness.cluster import Cluster
 from harness.errors import ConfigError, FaultNotApplicable, FaultUnsupported
 from harness.expectations import Expectation
 from harness.faults import Fault, make_fault
 from harness.history import Event, History
 from harness.observe import start_observers, stop_observers
+from harness.pair import Pair
 from harness.progress import phase
 from harness.results import Result, result_of, save
 from harness.workload import Writer
@@ -71,26 +71,26 @@ class Scenario:
         return max([self.duration or 0, *ends])
 
 
-def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = None) -> Result:
+def run_scenario(pair: Pair, scenario: Scenario, out_dir: Path | None = None) -> Result:
     history = History()
-    history.add("run", **cluster.run_header(scenario.name, scenario.expectations))
-    name = f"{cluster.bundle.name}/{scenario.name}"
+    history.add("run", **pair.run_header(scenario.name, scenario.expectations))
+    name = f"{pair.bundle.name}/{scenario.name}"
     phase(name, "observe")
     observers: list = []
     writer: Writer | None = None
     try:
         history.add("phase", name="observe")
-        observers = start_observers(history, cluster)
+        observers = start_observers(history, pair)
         time.sleep(0.3)
         history.add("phase", name="workload")
-        writer = Writer(history, cluster.connect_vip, rate=scenario.rate, mode=scenario.mode,
+        writer = Writer(history, pair.connect_vip, rate=scenario.rate, mode=scenario.mode,
                         prefix=f"{scenario.name[:24]}-{int(time.time())}").start()
         log.info("%s: workload at %g writes/s through %s", name, scenario.rate,
-                 cluster.topology.vip)
-        skipped = _run_timeline(cluster, scenario, history)
+                 pair.topology.vip)
+        skipped = _run_timeline(pair, scenario, history)
         history.add("phase", name="heal")
         phase(name, "heal")
-        _heal_all(cluster, history)
+        _heal_all(pair, history)
         if not skipped:
             # recovery: keep writing until a write succeeded after the last heal or restore
             # (or the config's bound passed), so "service after the heal" is observed, not cut
@@ -100,8 +100,8 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
                 e["kind"] == "action" and e.get("phase") == "done")), default=0.0)
             wait.until(lambda: any(e["kind"] == "op" and e["type"] == "ok" and e["t"] > healed_at
                                    for e in history.events("op")),
-                       timeout=cluster.bundle.migration_bound_s(), interval=0.2)
-            wait.until(lambda: len(cluster.vip_owners()) == 1, timeout=30, interval=0.2)
+                       timeout=pair.bundle.migration_bound_s(), interval=0.2)
+            wait.until(lambda: len(pair.vip_owners()) == 1, timeout=30, interval=0.2)
             time.sleep(scenario.settle)
     except BaseException:  # interrupted or crashed: stop observing before teardown
         stop_observers(observers)
@@ -110,30 +110,30 @@ def run_scenario(cluster: Cluster, scenario: Scenario, out_dir: Path | None = No
     finally:
         if writer:
             writer.stop()
-        _heal_all(cluster, history)
+        _heal_all(pair, history)
     history.add("phase", name="converge")
     converged_after = None
     if not skipped:
-        bound = convergence_bound_s(cluster)
+        bound = convergence_bound_s(pair)
         phase(name, f"converge (up to {bound:.0f} s)")
         started = time.monotonic()
         # An SQL-thread error (e.g. 1062 duplicate key) never clears by itself: stop waiting,
         # also when it appears only once the resumed channel meets the conflicting rows.
-        state = wait.until(lambda: "stuck" if _sql_error(cluster) else
-                           ("converged" if cluster.replication_running()
-                            and cluster.converged() else None),
+        state = wait.until(lambda: "stuck" if _sql_error(pair) else
+                           ("converged" if pair.replication_running()
+                            and pair.converged() else None),
                            timeout=bound, interval=0.25)
         if state == "converged":
             converged_after = round(time.monotonic() - started, 2)
     # Every window the run will be judged on must have been observed: a convergence that
     # stopped early (an applier error right after the heal) must not end the observation
     # before heal + settle, where an after-heal window opens.
-    horizon = observation_horizon(history.events(), cluster.bounds()["master_down_s"])
+    horizon = observation_horizon(history.events(), pair.bounds()["master_down_s"])
     wait.until(lambda: history.now() >= horizon, timeout=max(0.0, horizon - history.now()) + 1,
                interval=0.1)
     history.add("phase", name="check")
     phase(name, "check")
-    history.add("final", **cluster.final_state(converged_after))
+    history.add("final", **pair.final_state(converged_after))
     stop_observers(observers)
     result = result_of(history.events(), out_dir)
     if out_dir:
@@ -160,7 +160,7 @@ def observation_horizon(events: list[Event], settle_s: float) -> float:
     return 0.0 if last is None else round(last + settle_s + OBSERVE_AFTER_S, 3)
 
 
-def _run_timeline(cluster: Cluster, scenario: Scenario, history: History) -> str | None:
+def _run_timeline(pair: Pair, scenario: Scenario, history: History) -> str | None:
     """Run the steps in order: each starts once the previous one has started, its ``at`` has
     passed and its ``when`` condition holds; faults heal after their duration, once their
     ``heal_when`` holds, or at the end. Returns a skip reason, or None.
@@ -170,7 +170,7 @@ def _run_timeline(cluster: Cluster, scenario: Scenario, history: History) -> str
     t0 = time.monotonic() + scenario.warmup
     history.add("phase", name="timeline", t=history.now() + scenario.warmup)
     steps = list(enumerate(scenario.steps))
-    nodes = [n.name for n in cluster.nodes]
+    nodes = [n.name for n in pair.nodes]
     conds = {i: conditions.parse(s.when, nodes) for i, s in steps if s.when}
     heal_conds = {i: conditions.parse(s.heal_when, nodes) for i, s in steps if s.heal_when}
     timed: list[tuple[int, Step, Fault, list[float | None]]] = []  # heal at (None: condition)
@@ -199,9 +199,9 @@ def _run_timeline(cluster: Cluster, scenario: Scenario, history: History) -> str
                     history.add("step", phase="reached", step=i, when=step.when)
                     continue
                 if step.action:
-                    _act(cluster, scenario, i, step, history, last_target)
+                    _act(pair, scenario, i, step, history, last_target)
                     continue
-                fault, reason = _start(cluster, scenario, i, step, history, last_target)
+                fault, reason = _start(pair, scenario, i, step, history, last_target)
                 if reason:
                     return reason
                 if step.duration is not None or i in heal_conds:
@@ -214,7 +214,7 @@ def _run_timeline(cluster: Cluster, scenario: Scenario, history: History) -> str
                             detail=f"{step.when!r} did not hold within {step.timeout:g} s: "
                                    "the rest of the sequence is not run")
                 log.warning("%s/%s: step %d (%s) waited %g s for %r; stopping the sequence",
-                            cluster.bundle.name, scenario.name, i, step.label, step.timeout,
+                            pair.bundle.name, scenario.name, i, step.label, step.timeout,
                             step.when)
                 steps.clear()
         done = not steps and all(not f.active for _, s, f, h in timed)
@@ -225,15 +225,15 @@ def _run_timeline(cluster: Cluster, scenario: Scenario, history: History) -> str
         time.sleep(0.05)
 
 
-def _act(cluster: Cluster, scenario: Scenario, index: int, step: Step, history: History,
+def _act(pair: Pair, scenario: Scenario, index: int, step: Step, history: History,
          last_target: list[str]) -> None:
-    node = resolve_target(cluster, step.target, last_target)
-    phase(f"{cluster.bundle.name}/{scenario.name}", f"{step.action} on {node.name}")
+    node = resolve_target(pair, step.target, last_target)
+    phase(f"{pair.bundle.name}/{scenario.name}", f"{step.action} on {node.name}")
     t = history.now()
     history.add("action", t=t, phase="start", action=step.action, node=node.name, step=index,
                 target=step.target)
     try:
-        detail = run_action(step.action, cluster, node, **step.params)
+        detail = run_action(step.action, pair, node, **step.params)
     except Exception as exc:
         history.add("action", phase="failed", action=step.action, node=node.name, step=index,
                     detail=str(exc)[:300])
@@ -243,16 +243,16 @@ def _act(cluster: Cluster, scenario: Scenario, index: int, step: Step, history: 
                 detail=detail, started=t)
 
 
-def _start(cluster: Cluster, scenario: Scenario, index: int, step: Step, history: History,
+def _start(pair: Pair, scenario: Scenario, index: int, step: Step, history: History,
            last_target: list[str] | None = None) -> tuple[Fault, str | None]:
-    target = resolve_target(cluster, step.target, last_target)
+    target = resolve_target(pair, step.target, last_target)
     if last_target is not None:
         last_target[:] = [target.name]
-    owners = cluster.vip_owners()
-    fault = make_fault(step.fault, cluster, target, **step.params)
+    owners = pair.vip_owners()
+    fault = make_fault(step.fault, pair, target, **step.params)
     fault.step = index
     history.add("phase", name="inject")
-    phase(f"{cluster.bundle.name}/{scenario.name}", f"fault {fault} ({step.target})")
+    phase(f"{pair.bundle.name}/{scenario.name}", f"fault {fault} ({step.target})")
     t_start = history.now()
     common = {"fault": fault.name, "step": index, "nodes": fault.nodes, "target": step.target,
               "owner_at_start": owners[0] if len(owners) == 1 else None,
@@ -265,7 +265,7 @@ def _start(cluster: Cluster, scenario: Scenario, index: int, step: Step, history
         return fault, str(exc)
     except FaultNotApplicable as exc:  # nothing to act on now: the sequence goes on without it
         history.add("fault", phase="not-applicable", detail=str(exc), **common)
-        log.info("%s/%s: %s", cluster.bundle.name, scenario.name, exc)
+        log.info("%s/%s: %s", pair.bundle.name, scenario.name, exc)
         fault.withdraw()
         return fault, None
     history.add("fault", t=t_start, phase="start", detail=detail, verified_at=history.now(),
@@ -305,35 +305,35 @@ def _heal(fault: Fault, history: History) -> None:
                     done_at=history.now())
 
 
-def _heal_all(cluster: Cluster, history: History) -> None:
-    for f in reversed(list(cluster.active_faults)):
+def _heal_all(pair: Pair, history: History) -> None:
+    for f in reversed(list(pair.active_faults)):
         _heal(f, history)
 
 
-def _sql_error(cluster: Cluster) -> bool:
-    return any(c["sql_error"] for n in cluster.nodes for c in cluster.channels(n))
+def _sql_error(pair: Pair) -> bool:
+    return any(c["sql_error"] for n in pair.nodes for c in pair.channels(n))
 
 
-def resolve_target(cluster: Cluster, target: str, last_target: list[str] | None = None):
+def resolve_target(pair: Pair, target: str, last_target: list[str] | None = None):
     """owner / standby (from who holds the VIP now), last-faulted (the previous fault's
     target), or a node name."""
     if target == "last-faulted":
         if not last_target:
             raise ConfigError("target last-faulted: no fault has started yet")
-        return cluster.node(last_target[0])
+        return pair.node(last_target[0])
     if target in ("owner", "standby"):
-        owners = cluster.vip_owners()
-        owner = cluster.node(owners[0]) if owners else cluster.nodes[0]
-        return owner if target == "owner" else cluster.peer(owner)
-    return cluster.node(target)
+        owners = pair.vip_owners()
+        owner = pair.node(owners[0]) if owners else pair.nodes[0]
+        return owner if target == "owner" else pair.peer(owner)
+    return pair.node(target)
 
 
-def convergence_bound_s(cluster: Cluster) -> float:
+def convergence_bound_s(pair: Pair) -> float:
     """How long replication may take to resume: a dead TCP peer is noticed after
     replica_net_timeout (the config's), then the reconnect retry, plus margin."""
-    from harness.cluster import CONNECT_RETRY_S
+    from harness.pair import CONNECT_RETRY_S
     try:
-        net = float(cluster.nodes[0].sql("SELECT @@replica_net_timeout AS t")[0]["t"])
+        net = float(pair.nodes[0].sql("SELECT @@replica_net_timeout AS t")[0]["t"])
     except Exception:
         net = 60.0
     return net + CONNECT_RETRY_S + 15

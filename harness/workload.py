@@ -20,8 +20,8 @@ import time
 
 import pymysql
 
-from harness.cluster import TABLE
 from harness.history import History
+from harness.pair import TABLE
 
 CANNOT_CONNECT = 2003  # the request never left: certainly not applied
 

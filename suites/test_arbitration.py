@@ -21,9 +21,9 @@ brought up.
 
 import pytest
 
+from harness.api import run_fault
 from harness.bundle import BUNDLES_DIR, resolve
 from harness.expect import assert_outcome
-from harness.pair import run_fault
 from harness.results import Result, safe_name
 from harness.scenario import Scenario, Step, run_scenario
 
@@ -45,23 +45,23 @@ def _shipped_session(vipchaos_settings):
 
 
 @pytest.fixture
-def out_dir(cluster, vipchaos_settings, record_result, vipchaos_rep):
+def out_dir(pair, vipchaos_settings, record_result, vipchaos_rep):
     """A result directory of this suite's own (``<bundle>-arbitration-<test>[-repN]``): a
     session that also runs these bundles through the other suites must not overwrite them."""
     def make(name: str):
         rep = f"-rep{vipchaos_rep}" if vipchaos_rep else ""
         out = vipchaos_settings.run_dir / safe_name(
-            f"{cluster.bundle.name}-arbitration-{name}{rep}")
+            f"{pair.bundle.name}-arbitration-{name}{rep}")
         record_result(out)
         return out
     return make
 
 
 @pytest.fixture
-def fault_run(cluster, out_dir):
+def fault_run(pair, out_dir):
     """``chaos`` (one fault, held as the suites hold it, judged) into ``out_dir``."""
     def run(fault: str, target: str, hold: float | None = None) -> Result:
-        return run_fault(cluster, fault, target, hold=hold, out_dir=out_dir(f"{fault}-{target}"))
+        return run_fault(pair, fault, target, hold=hold, out_dir=out_dir(f"{fault}-{target}"))
     return run
 
 
@@ -158,19 +158,19 @@ def test_owner_loses_the_gateway(fault_run):
 @pytest.mark.chaos
 @pytest.mark.bundle(ARBITRATED)
 @pytest.mark.timeout(240)
-def test_both_lose_the_gateway(cluster, out_dir):
+def test_both_lose_the_gateway(pair, out_dir):
     """The danger: the gateway (the third party) is gone for both nodes at once. Both go to
     FAULT, nobody holds the VIP, and writes stop for as long as the gateway is gone (held
     longer than the bound: a migration failure, declared). Service returns after the heal."""
-    bound = cluster.bundle.migration_bound_s()
-    owner = cluster.vip_owners()[0]
-    standby = cluster.peer(cluster.node(owner)).name
+    bound = pair.bundle.migration_bound_s()
+    owner = pair.vip_owners()[0]
+    standby = pair.peer(pair.node(owner)).name
     hold = bound + 4
     sc = Scenario(name="gateway-lost-by-both",
                   steps=[Step(0, "block-gateway", owner, hold),
                          Step(0, "block-gateway", standby, hold)],
-                  expectations=list(cluster.bundle.risks))
-    result = run_scenario(cluster, sc, out_dir(sc.name))
+                  expectations=list(pair.bundle.risks))
+    result = run_scenario(pair, sc, out_dir(sc.name))
 
     def claim(r: Result) -> None:
         assert _entered_fault(r) == {owner, standby}, f"FAULT entered by {_entered_fault(r)}"

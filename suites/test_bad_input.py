@@ -13,10 +13,10 @@ import pytest
 
 from harness import ownership
 from harness.bundle import BUNDLES_DIR, load_bundle, relocate
-from harness.cluster import Cluster, new_run_id
 from harness.engine import LABEL, RUN_LABEL, Engine
 from harness.errors import DockerUnavailable, NetworkSetupError, ReadinessTimeout
 from harness.labnet import subnet_lease
+from harness.pair import Pair, new_run_id
 
 
 def _host_leftovers(run_id: str) -> list[str]:
@@ -56,10 +56,10 @@ def squatter(docker_engine):
 
 def test_subnet_already_used_by_a_docker_network(docker_engine, node_image, squatter):
     net, subnet = squatter
-    cluster = Cluster(docker_engine, relocate(load_bundle("seed"), subnet), node_image)
+    pair = Pair(docker_engine, relocate(load_bundle("seed"), subnet), node_image)
     with pytest.raises(NetworkSetupError, match=f"overlaps Docker network '{net.name}'"):
-        cluster.up()
-    assert _leftovers(docker_engine, cluster.run_id) == []
+        pair.up()
+    assert _leftovers(docker_engine, pair.run_id) == []
 
 
 def test_the_subnet_lease_moves_off_a_taken_subnet(docker_engine, squatter):
@@ -75,11 +75,11 @@ def test_node_that_never_becomes_ready_shows_its_logs(docker_engine, node_image,
     (broken / "my.cnf.j2").write_text("[mysqld]\nserver_id = {{ node.index }}\n"
                                       "no_such_option_at_all = 1\n")
     with subnet_lease(docker_engine, "198.18.153.0/24") as subnet:
-        cluster = Cluster(docker_engine, relocate(load_bundle(broken), subnet), node_image,
+        pair = Pair(docker_engine, relocate(load_bundle(broken), subnet), node_image,
                           ready_timeout=15)
-        cluster.network.up()
+        pair.network.up()
     with pytest.raises(ReadinessTimeout) as exc:
-        cluster.up()
+        pair.up()
     msg = str(exc.value)
     assert "mysqld on node" in msg and "no_such_option_at_all" in msg  # the log tail says why
-    assert _leftovers(docker_engine, cluster.run_id) == []
+    assert _leftovers(docker_engine, pair.run_id) == []

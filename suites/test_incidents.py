@@ -28,7 +28,7 @@ def _param(path: Path):
 @pytest.mark.parametrize("path", [_param(p) for p in INCIDENTS])
 def test_incident_replays_as_expected(path, vipchaos_settings, record_result, request):
     on_pair = request.node.get_closest_marker("on_pair")
-    cluster = request.getfixturevalue("cluster_of")(on_pair.args[0]) if on_pair else None
-    rep = replay(path, vipchaos_settings.run_dir, subnet=None, cluster=cluster)
+    pair = request.getfixturevalue("pair_of")(on_pair.args[0]) if on_pair else None
+    rep = replay(path, vipchaos_settings.run_dir, subnet=None, pair=pair)
     record_result(rep.result.out_dir)
     assert rep.ok, f"{rep.incident.name} ({rep.incident.source}):\n" + explain(rep.result)

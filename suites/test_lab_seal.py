@@ -15,8 +15,8 @@ import pytest
 
 from harness import hostcmd
 from harness.bundle import load_bundle, relocate
-from harness.cluster import Cluster, new_run_id
 from harness.labnet import LabNetwork, rule_counters, subnet_lease
+from harness.pair import Pair, new_run_id
 
 OUTSIDE = "203.0.113.7"
 PREFERRED = "198.18.181.0/24"
@@ -26,13 +26,13 @@ PREFERRED = "198.18.181.0/24"
 def sealed_pair(docker_engine, node_image):
     bundle = load_bundle("hardened")
     with subnet_lease(docker_engine, PREFERRED) as subnet:
-        cluster = Cluster(docker_engine, relocate(bundle, subnet), node_image)
-        cluster.network.up()
+        pair = Pair(docker_engine, relocate(bundle, subnet), node_image)
+        pair.network.up()
     try:
-        cluster.up()
-        yield cluster
+        pair.up()
+        yield pair
     finally:
-        cluster.down()
+        pair.down()
 
 
 @contextlib.contextmanager

@@ -19,15 +19,15 @@ CASES = [("stall-applier", "standby", "insert"), ("stall-applier", "standby", "n
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize(("stall", "target", "mode"), CASES,
                          ids=[f"{s}-{m}" for s, _, m in CASES])
-def test_lag_at_failover(cluster, stall, target, mode, vipchaos_settings, record_result):
-    bound = cluster.bundle.migration_bound_s()
+def test_lag_at_failover(pair, stall, target, mode, vipchaos_settings, record_result):
+    bound = pair.bundle.migration_bound_s()
     sc = Scenario(
         name=f"lag-{stall}-{mode}-kill-mysqld",
         mode=mode,
         steps=[Step(0, stall, target, bound + 12),
                Step(6, "kill-mysqld", "owner", bound + 1, heal_once_moved=True)],
-        expectations=list(getattr(cluster.bundle, "risks", [])),
+        expectations=list(getattr(pair.bundle, "risks", [])),
     )
-    out = vipchaos_settings.run_dir / safe_name(f"{cluster.bundle.name}-{sc.name}")
+    out = vipchaos_settings.run_dir / safe_name(f"{pair.bundle.name}-{sc.name}")
     record_result(out)
-    assert_outcome(run_scenario(cluster, sc, out))
+    assert_outcome(run_scenario(pair, sc, out))

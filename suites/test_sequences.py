@@ -14,25 +14,25 @@ MUST_MOVE = ["kill-mysqld", "stop-mysqld", "freeze-mysqld", "crash-node", "pause
 STANDBY = ["kill-mysqld", "crash-node", "pause-node"]
 
 
-def _run(cluster, scenario, vipchaos_settings, record_result):
-    out = vipchaos_settings.run_dir / safe_name(f"{cluster.bundle.name}-{scenario.name}")
+def _run(pair, scenario, vipchaos_settings, record_result):
+    out = vipchaos_settings.run_dir / safe_name(f"{pair.bundle.name}-{scenario.name}")
     record_result(out)
-    return run_scenario(cluster, scenario, out)
+    return run_scenario(pair, scenario, out)
 
 
 @pytest.mark.chaos
 @pytest.mark.timeout(400)
 @pytest.mark.parametrize("fault", MUST_MOVE)
-def test_fail_restore_fail(cluster, fault, vipchaos_settings, record_result):
-    sc = fail_restore_fail(fault, cluster.bundle.migration_bound_s(),
-                           getattr(cluster.bundle, "risks", []))
-    assert_outcome(_run(cluster, sc, vipchaos_settings, record_result))
+def test_fail_restore_fail(pair, fault, vipchaos_settings, record_result):
+    sc = fail_restore_fail(fault, pair.bundle.migration_bound_s(),
+                           getattr(pair.bundle, "risks", []))
+    assert_outcome(_run(pair, sc, vipchaos_settings, record_result))
 
 
 @pytest.mark.chaos
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("fault", STANDBY)
-def test_standby_fail_restore(cluster, fault, vipchaos_settings, record_result):
-    sc = standby_fail_restore(fault, cluster.bundle.migration_bound_s(),
-                              getattr(cluster.bundle, "risks", []))
-    assert_outcome(_run(cluster, sc, vipchaos_settings, record_result))
+def test_standby_fail_restore(pair, fault, vipchaos_settings, record_result):
+    sc = standby_fail_restore(fault, pair.bundle.migration_bound_s(),
+                              getattr(pair.bundle, "risks", []))
+    assert_outcome(_run(pair, sc, vipchaos_settings, record_result))

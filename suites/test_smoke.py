@@ -5,16 +5,16 @@ from __future__ import annotations
 import uuid
 
 from harness import wait
-from harness.cluster import DB, TABLE
+from harness.pair import DB, TABLE
 
 
-def test_exactly_one_vip_owner(cluster):
-    owners = cluster.vip_owners()
+def test_exactly_one_vip_owner(pair):
+    owners = pair.vip_owners()
     assert len(owners) == 1, f"VIP holders: {owners}"
 
 
-def test_server_uuids_differ(cluster):
-    uuids = {n.name: n.sql("SELECT @@server_uuid AS u")[0]["u"] for n in cluster.nodes}
+def test_server_uuids_differ(pair):
+    uuids = {n.name: n.sql("SELECT @@server_uuid AS u")[0]["u"] for n in pair.nodes}
     assert len(set(uuids.values())) == 2, f"identical server_uuid: {uuids}"
 
 
@@ -22,9 +22,9 @@ def _present(node, op_id: str) -> bool:
     return bool(node.sql(f"SELECT 1 FROM {DB}.{TABLE} WHERE op_id=%s", (op_id,)))
 
 
-def test_write_through_vip_replicates_to_standby(cluster, vip):
-    owner = cluster.node(cluster.vip_owners()[0])
-    standby = cluster.peer(owner)
+def test_write_through_vip_replicates_to_standby(pair, vip):
+    owner = pair.node(pair.vip_owners()[0])
+    standby = pair.peer(owner)
     op_id = f"smoke-vip-{uuid.uuid4().hex[:12]}"
     conn = vip()
     with conn.cursor() as cur:
@@ -35,25 +35,25 @@ def test_write_through_vip_replicates_to_standby(cluster, vip):
         f"{op_id} written through the VIP never reached {standby.name}"
 
 
-def test_write_on_standby_replicates_back(cluster):
-    owner = cluster.node(cluster.vip_owners()[0])
-    standby = cluster.peer(owner)
+def test_write_on_standby_replicates_back(pair):
+    owner = pair.node(pair.vip_owners()[0])
+    standby = pair.peer(owner)
     op_id = f"smoke-standby-{uuid.uuid4().hex[:12]}"
     standby.sql(f"INSERT INTO {DB}.{TABLE} (op_id, origin) VALUES (%s, @@hostname)", (op_id,))
     assert wait.until(lambda: _present(owner, op_id), timeout=10), \
         f"{op_id} written on {standby.name} never reached {owner.name}"
 
 
-def test_both_channels_running_without_error(cluster):
-    for node in cluster.nodes:
-        channels = cluster.channels(node)
+def test_both_channels_running_without_error(pair):
+    for node in pair.nodes:
+        channels = pair.channels(node)
         assert len(channels) == 1, f"{node.name}: expected one channel, got {channels}"
         ch = channels[0]
         assert ch["io_running"] and ch["sql_running"], f"{node.name}: {ch}"
         assert not ch["io_error"] and not ch["sql_error"], f"{node.name}: {ch}"
-        assert ch["source_host"] == cluster.peer(node).ip
+        assert ch["source_host"] == pair.peer(node).ip
 
 
-def test_gtid_executed_sets_equal(cluster):
-    assert cluster.wait_converged(timeout=10) is not None, {
-        n.name: n.gtid_executed() for n in cluster.nodes}
+def test_gtid_executed_sets_equal(pair):
+    assert pair.wait_converged(timeout=10) is not None, {
+        n.name: n.gtid_executed() for n in pair.nodes}

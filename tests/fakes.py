@@ -1,5 +1,5 @@
 """The fake engine ``harness.engine`` promises ("a fake with the same methods in unit tests"),
-plus fake nodes and a fake cluster, so that nodes, faults, observers and the fault timeline run
+plus fake nodes and a fake pair, so that nodes, faults, observers and the fault timeline run
 without Docker, MySQL or network namespaces.
 
 ``FakeEngine`` records every call (``engine.calls``) and simulates each container's state:
@@ -375,19 +375,19 @@ class FakeNode(Node):
         return [{"1": 1}]
 
 
-def pair(engine: FakeEngine | None = None, owner: str = "node1") -> FakeCluster:
+def fake_pair(engine: FakeEngine | None = None, owner: str = "node1") -> FakePair:
     """A fake pair: node1 (priority 150) and node2 (100), ``owner`` holding the VIP."""
     engine = engine or FakeEngine()
     nodes = [FakeNode(engine, "node1", "198.18.151.11", 150, 1),
              FakeNode(engine, "node2", "198.18.151.12", 100, 2)]
-    cluster = FakeCluster(engine, nodes)
+    pair = FakePair(engine, nodes)
     if owner:
-        cluster.node(owner).container.vip_held = True
-    return cluster
+        pair.node(owner).container.vip_held = True
+    return pair
 
 
-class FakeCluster:
-    """What faults, observers and the fault timeline use of ``harness.cluster.Cluster``."""
+class FakePair:
+    """What faults, observers and the fault timeline use of ``harness.pair.Pair``."""
 
     def __init__(self, engine: FakeEngine, nodes: list[FakeNode]) -> None:
         self.engine, self.nodes = engine, nodes

@@ -1,4 +1,4 @@
-"""Builders for synthetic histories (the schema of ``harness.history``), no cluster needed.
+"""Builders for synthetic histories (the schema of ``harness.history``), no pair needed.
 
 A checker reads nothing but events, so a history written by hand is as good as a recorded one.
 ``failover_history()`` is a complete, clean fault run that every fault checker passes; tests

@@ -501,16 +501,16 @@ def session(tmp_path, monkeypatch):
     state = _state(tmp_path)
     live.write_state(path, state)
     live.append_events(state.history, [live.event("run", 0.0, scenario="manual")])
-    cluster = FakeCluster()
-    monkeypatch.setattr(live, "cluster_for", lambda st, engine: cluster)
-    return path, state, cluster
+    pair = FakeCluster()
+    monkeypatch.setattr(live, "pair_for", lambda st, engine: pair)
+    return path, state, pair
 
 
 def test_fault_heal_and_action_are_recorded_and_tracked(session):
-    path, state, cluster = session
+    path, state, pair = session
     done = live.inject(path, None, "kill-mysqld", "owner", {})
     assert done.status == 0 and "nothing watches this pair" in done.lines[0]
-    assert cluster.nodes[0].calls == ["kill mysqld"]
+    assert pair.nodes[0].calls == ["kill mysqld"]
     active = live.read_state(path).faults
     assert [(f["fault"], f["node"], f["target"], f["step"]) for f in active] == [
         ("kill-mysqld", "node1", "owner", 0)]
@@ -519,10 +519,10 @@ def test_fault_heal_and_action_are_recorded_and_tracked(session):
     with pytest.raises(ConfigError, match="unknown target"):
         live.inject(path, None, "crash-node", "node9", {})
     done = live.heal(path, None)
-    assert done.status == 0 and cluster.nodes[0].calls[-1] == "start mysqld"
+    assert done.status == 0 and pair.nodes[0].calls[-1] == "start mysqld"
     assert live.read_state(path).faults == []
     assert live.act(path, None, "systemctl restart keepalived", "standby", {}).status == 0
-    assert cluster.nodes[1].calls == ["stop keepalived", "start keepalived"]
+    assert pair.nodes[1].calls == ["stop keepalived", "start keepalived"]
     events = live.read_events(state.history)
     start = next(e for e in events if e["kind"] == "fault" and e["phase"] == "start")
     assert {k: start[k] for k in ("fault", "step", "nodes", "target", "owner_at_start",
@@ -540,14 +540,14 @@ def test_fault_heal_and_action_are_recorded_and_tracked(session):
 
 
 def test_a_fault_that_cannot_be_verified_is_healed_and_exits_2(session, monkeypatch):
-    path, state, cluster = session
+    path, state, pair = session
     from harness.faults.process import KillMysqld
     monkeypatch.setattr(KillMysqld, "verify", lambda self: (_ for _ in ()).throw(
         HarnessError("mysqld still answers")))
     done = live.inject(path, None, "kill-mysqld", "owner", {})
     assert done.status == EXIT_UNKNOWN and "not verified" in done.lines[-2]
     assert live.read_state(path).faults == []
-    assert cluster.nodes[0].calls == ["kill mysqld", "start mysqld"]
+    assert pair.nodes[0].calls == ["kill mysqld", "start mysqld"]
     failed = [e for e in live.read_events(state.history) if e["kind"] == "fault"]
     assert [e["phase"] for e in failed] == ["failed"]
 

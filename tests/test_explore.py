@@ -128,7 +128,7 @@ def test_the_loop_writes_violations_replays_them_and_leaves_out_what_cannot_run(
         tmp_path, monkeypatch):
     ran = []
 
-    def fake_run(cluster, sc, out_dir):
+    def fake_run(pair, sc, out_dir):
         ran.append(sc.name)
         if sc.name.startswith("explore-42-"):  # the replay of a written incident
             return result({"writes": "accepted"}, "accepted")

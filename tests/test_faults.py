@@ -1,9 +1,9 @@
 """Faults against the fake engine: each injects through the engine / the node's namespace,
-verifies its effect, registers in ``cluster.active_faults`` when started and removes itself when
+verifies its effect, registers in ``pair.active_faults`` when started and removes itself when
 healed; healing twice is safe. Plus iptables counter parsing."""
 
 import pytest
-from fakes import GATEWAY, FakeEngine, pair
+from fakes import GATEWAY, FakeEngine, fake_pair
 
 from harness import wait
 from harness.errors import CommandError, FaultUnsupported
@@ -43,7 +43,7 @@ def test_counted_ignores_lines_that_do_not_start_with_a_count():
 
 
 def test_flush_chains_flushes_ours_only_and_never_fails():
-    c = pair()
+    c = fake_pair()
     node = c.nodes[0]
     flush_chains(node)  # no chain yet: iptables says so, nobody cares
     calls = [call[2] for call in c.engine.called("netns")]
@@ -52,7 +52,7 @@ def test_flush_chains_flushes_ours_only_and_never_fails():
 
 # --- the registry ------------------------------------------------------------------------
 def test_a_fault_registers_when_started_and_removes_itself_when_healed():
-    c = pair()
+    c = fake_pair()
     f = make_fault("pause-node", c, c.nodes[0])
     assert c.active_faults == [] and not f.active
     assert f.start() == "container state Paused"
@@ -62,7 +62,7 @@ def test_a_fault_registers_when_started_and_removes_itself_when_healed():
 
 
 def test_healing_twice_is_safe():
-    c = pair()
+    c = fake_pair()
     f = make_fault("pause-node", c, c.nodes[0])
     f.start()
     f.heal()
@@ -72,7 +72,7 @@ def test_healing_twice_is_safe():
 
 
 def test_a_fault_that_fails_half_way_stays_registered_for_the_reset():
-    c = pair()
+    c = fake_pair()
     c.engine.kill(c.nodes[0].container_name)
     f = make_fault("pause-node", c, c.nodes[0])
     with pytest.raises(CommandError):
@@ -83,7 +83,7 @@ def test_a_fault_that_fails_half_way_stays_registered_for_the_reset():
 
 
 def test_a_fault_is_a_context_manager_that_heals_on_error():
-    c = pair()
+    c = fake_pair()
     with pytest.raises(RuntimeError), make_fault("pause-node", c, c.nodes[1]):
         assert c.nodes[1].paused()
         raise RuntimeError("test body failed")
@@ -91,7 +91,7 @@ def test_a_fault_is_a_context_manager_that_heals_on_error():
 
 
 def test_two_faults_register_and_heal_independently():
-    c = pair()
+    c = fake_pair()
     a, b = make_fault("pause-node", c, c.nodes[0]), make_fault("block-vrrp", c, c.nodes[1])
     a.start()
     b.start()
@@ -103,7 +103,7 @@ def test_two_faults_register_and_heal_independently():
 
 
 def test_an_unsupported_fault_does_not_stay_registered():
-    c = pair()
+    c = fake_pair()
     f = make_fault("delay-link", c, c.nodes[0])
     with pytest.raises(FaultUnsupported):
         f.start()
@@ -113,7 +113,7 @@ def test_an_unsupported_fault_does_not_stay_registered():
 
 # --- each family against the fake engine -----------------------------------------------------
 def test_fault_nodes_and_peer():
-    c = pair()
+    c = fake_pair()
     f = make_fault("kill-mysqld", c, c.nodes[0])
     assert f.nodes == ["node1"] and f.peer is c.nodes[1]
     assert repr(f) == "kill-mysqld(node1)"
@@ -124,7 +124,7 @@ def test_fault_nodes_and_peer():
 
 @pytest.mark.parametrize("name, verb", [("kill-mysqld", "kill"), ("stop-mysqld", "stop")])
 def test_mysqld_faults_verify_the_server_refuses_and_heal_by_starting_it(name, verb):
-    c = pair()
+    c = fake_pair()
     node = c.nodes[0]
     f = make_fault(name, c, node)
     assert "refuses connections" in f.start()
@@ -135,7 +135,7 @@ def test_mysqld_faults_verify_the_server_refuses_and_heal_by_starting_it(name, v
 
 
 def test_freeze_mysqld_verifies_state_t_and_thaws():
-    c = pair()
+    c = fake_pair()
     node = c.nodes[0]
     f = make_fault("freeze-mysqld", c, node)
     assert "state T" in f.start()
@@ -145,7 +145,7 @@ def test_freeze_mysqld_verifies_state_t_and_thaws():
 
 
 def test_freeze_mysqld_that_did_not_stop_is_not_verified():
-    c = pair()
+    c = fake_pair()
     c.engine.exec_handler = lambda name, cmd: (0, "Ssl\n") if "ps -o stat=" in str(cmd) else None
     f = make_fault("freeze-mysqld", c, c.nodes[0])
     with pytest.raises(FaultNotVerified, match="not stopped"):
@@ -154,7 +154,7 @@ def test_freeze_mysqld_that_did_not_stop_is_not_verified():
 
 
 def test_kill_keepalived_kills_the_vrrp_child_and_sees_it_gone():
-    c = pair()
+    c = fake_pair()
     node = c.nodes[0]
     f = make_fault("kill-keepalived", c, node)
     assert f.start() == "VRRP child pid(s) ['160'] killed with SIGKILL"
@@ -163,7 +163,7 @@ def test_kill_keepalived_kills_the_vrrp_child_and_sees_it_gone():
 
 
 def test_stop_keepalived_and_heal():
-    c = pair()
+    c = fake_pair()
     node = c.nodes[1]
     f = make_fault("stop-keepalived", c, node)
     assert f.start() == "no keepalived process left in the node"
@@ -173,7 +173,7 @@ def test_stop_keepalived_and_heal():
 
 
 def test_crash_node_kills_the_container_and_restarts_it():
-    c = pair()
+    c = fake_pair()
     node = c.nodes[0]
     f = make_fault("crash-node", c, node)
     assert f.start() == "container not running"
@@ -184,7 +184,7 @@ def test_crash_node_kills_the_container_and_restarts_it():
 
 
 def test_hang_check_replaces_the_scripts_and_restores_them():
-    c = pair()
+    c = fake_pair()
     f = make_fault("hang-check", c, c.nodes[0])
     assert "sleep 3600" in f.start()
     f.heal()
@@ -195,7 +195,7 @@ def test_hang_check_replaces_the_scripts_and_restores_them():
                                          ("block-replication", 4), ("one-way-partition", 1),
                                          ("lossy-link", 2), ("block-gateway", 2)])
 def test_iptables_faults_hook_our_chains_verify_by_counters_and_flush(name, rules):
-    c = pair()
+    c = fake_pair()
     node = c.nodes[0]
     f = make_fault(name, c, node)
     detail = f.start()
@@ -209,7 +209,7 @@ def test_iptables_faults_hook_our_chains_verify_by_counters_and_flush(name, rule
 
 
 def test_iptables_rules_name_the_peer_and_the_interface():
-    c = pair()
+    c = fake_pair()
     rules = make_fault("block-replication", c, c.nodes[0]).rules()
     assert all("198.18.151.12" in r for r in rules)
     lossy = make_fault("lossy-link", c, c.nodes[0], probability=0.5).rules()
@@ -220,7 +220,7 @@ def test_iptables_rules_name_the_peer_and_the_interface():
 def test_block_gateway_drops_only_icmp_to_and_from_the_gateway():
     """The client reaches the VIP from the gateway's own address: only ICMP may be dropped,
     and nothing that concerns the peer."""
-    c = pair()
+    c = fake_pair()
     f = make_fault("block-gateway", c, c.nodes[0])
     assert not f.removes_service and f.gateway == GATEWAY == c.topology.host_ip
     assert f.rules() == [["VIPCHAOS-IN", "-s", GATEWAY, "-p", "icmp", "-j", "DROP"],
@@ -230,7 +230,7 @@ def test_block_gateway_drops_only_icmp_to_and_from_the_gateway():
 
 
 def test_block_gateway_is_verified_by_the_bundles_own_pings_without_a_probe():
-    c = pair()
+    c = fake_pair()
     node = c.nodes[0]
     detail = make_fault("block-gateway", c, node).start()
     assert detail.endswith(f"ICMP to/from the gateway {GATEWAY})") and "probe" not in detail
@@ -240,7 +240,7 @@ def test_block_gateway_is_verified_by_the_bundles_own_pings_without_a_probe():
 def test_block_gateway_probes_when_nothing_pings_the_gateway(fast_verify):
     """A bundle without a gateway check sends no ICMP: one probe ping from the target makes
     the counters rise (and must go unanswered)."""
-    c = pair()
+    c = fake_pair()
     node = c.nodes[0]
     node.container.quiet = True
     f = make_fault("block-gateway", c, node)
@@ -253,7 +253,7 @@ def test_block_gateway_probes_when_nothing_pings_the_gateway(fast_verify):
 
 
 def test_block_gateway_whose_probe_is_answered_is_not_verified(fast_verify):
-    c = pair()
+    c = fake_pair()
     node = c.nodes[0]
     node.container.quiet = True
     c.engine.exec_handler = lambda name, cmd: (0, "1 received\n") if cmd[0] == "ping" else None
@@ -265,7 +265,7 @@ def test_block_gateway_whose_probe_is_answered_is_not_verified(fast_verify):
 
 
 def test_injecting_twice_never_hooks_twice():
-    c = pair()
+    c = fake_pair()
     f = make_fault("block-vrrp", c, c.nodes[0])
     f.start()
     f.inject()
@@ -273,7 +273,7 @@ def test_injecting_twice_never_hooks_twice():
 
 
 def test_an_iptables_fault_whose_rules_see_no_traffic_is_not_verified(fast_verify):
-    c = pair()
+    c = fake_pair()
     c.nodes[0].container.paused = True  # nothing flows: counters stay at zero
     f = make_fault("isolate-node", c, c.nodes[0])
     with pytest.raises(FaultNotVerified, match="packets hitting the rules not observed"):
@@ -283,7 +283,7 @@ def test_an_iptables_fault_whose_rules_see_no_traffic_is_not_verified(fast_verif
 
 
 def test_delay_link_without_netem_is_unsupported_and_says_why():
-    c = pair()
+    c = fake_pair()
     f = make_fault("delay-link", c, c.nodes[0])
     with pytest.raises(FaultUnsupported, match="no netem qdisc"):
         f.start()
@@ -292,7 +292,7 @@ def test_delay_link_without_netem_is_unsupported_and_says_why():
 
 def test_delay_link_with_netem_installs_and_removes_the_qdisc():
     e = FakeEngine()
-    c = pair(e)
+    c = fake_pair(e)
     c.nodes[0].container.netem = True
     f = make_fault("delay-link", c, c.nodes[0], delay_ms=50)
     assert f.start() == "netem qdisc installed"
@@ -303,7 +303,7 @@ def test_delay_link_with_netem_installs_and_removes_the_qdisc():
 
 
 def test_pause_node_not_verified_when_the_engine_does_not_pause(fast_verify, monkeypatch):
-    c = pair()
+    c = fake_pair()
     monkeypatch.setattr(c.engine, "pause", lambda name: None)
     f = make_fault("pause-node", c, c.nodes[0])
     with pytest.raises(FaultNotVerified, match="container paused not observed within"):
@@ -312,7 +312,7 @@ def test_pause_node_not_verified_when_the_engine_does_not_pause(fast_verify, mon
 
 # --- what Node asks the engine --------------------------------------------------------------
 def test_node_lifecycle_goes_through_the_engine_by_container_name():
-    c = pair()
+    c = fake_pair()
     n = c.nodes[1]
     n.pause()
     n.unpause()
@@ -329,7 +329,7 @@ def test_node_lifecycle_goes_through_the_engine_by_container_name():
 
 
 def test_node_exec_raises_on_failure_unless_told_not_to():
-    c = pair()
+    c = fake_pair()
     c.engine.exec_handler = lambda name, cmd: (3, "nope")
     with pytest.raises(CommandError):
         c.nodes[0].exec("false")
@@ -337,7 +337,7 @@ def test_node_exec_raises_on_failure_unless_told_not_to():
 
 
 def test_log_tails_never_raise():
-    c = pair()
+    c = fake_pair()
     c.engine.kill(c.nodes[0].container_name)
     out = c.nodes[0].log_tails()
     assert "cannot read logs in the container" in out and "container output" in out
@@ -346,7 +346,7 @@ def test_log_tails_never_raise():
 def test_overlapping_faults_on_one_node_heal_only_their_own_rules():
     """The incident timeline blocks replication 2-24 s and isolates the same node 6-18 s:
     healing the isolation must leave the replication block in place."""
-    c = pair()
+    c = fake_pair()
     node = c.nodes[0]
     block = make_fault("block-replication", c, node)
     isolate = make_fault("isolate-node", c, node)

@@ -3,14 +3,14 @@ keepalived before it draws kill-keepalived) says so, instead of failing as a har
 the scenario records the step as not applicable and goes on."""
 
 import pytest
-from fakes import pair
+from fakes import fake_pair
 
 from harness.errors import FaultNotApplicable
 from harness.faults import make_fault
 
 
 def test_kill_keepalived_without_keepalived_is_not_applicable():
-    c = pair()
+    c = fake_pair()
     c.nodes[1].container.services["keepalived"] = "stopped"
     f = make_fault("kill-keepalived", c, c.nodes[1])
     with pytest.raises(FaultNotApplicable, match="keepalived is not running on node2"):
@@ -18,7 +18,7 @@ def test_kill_keepalived_without_keepalived_is_not_applicable():
 
 
 def test_stall_applier_needs_an_answering_mysqld_and_a_running_receiver(monkeypatch):
-    c = pair()
+    c = fake_pair()
     node = c.nodes[1]
     node.container.services["mysqld"] = "stopped"
     with pytest.raises(FaultNotApplicable, match="does not answer"):
@@ -33,7 +33,7 @@ def test_stall_applier_needs_an_answering_mysqld_and_a_running_receiver(monkeypa
 def test_a_scenario_records_a_step_that_found_nothing_to_do_and_goes_on():
     from harness.history import History
     from harness.scenario import Scenario, Step, _start
-    c = pair()
+    c = fake_pair()
     c.nodes[0].container.services["keepalived"] = "stopped"
     h = History()
     sc = Scenario("x", [Step(0, "kill-keepalived", "owner", 2)])

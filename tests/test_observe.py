@@ -7,7 +7,7 @@ import os
 import time
 
 import pytest
-from fakes import FakeEngine, FakeNode, pair
+from fakes import FakeEngine, FakeNode, fake_pair
 
 from harness import observe
 from harness.bundle import NodeSpec
@@ -139,7 +139,7 @@ def test_an_unreachable_engine_is_unknown_for_a_stopped_node_too():
 
 # --- VipProber ------------------------------------------------------------------------------
 def test_vip_prober_records_changes_and_beats_per_node(beat_always):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     p = VipProber(h, c.nodes)
     p.tick()
     p.tick()
@@ -154,7 +154,7 @@ def test_vip_prober_records_changes_and_beats_per_node(beat_always):
 
 
 def test_vip_prober_beats_at_most_every_half_second():
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     p = VipProber(h, c.nodes)
     for _ in range(5):
         p.tick()
@@ -162,7 +162,7 @@ def test_vip_prober_beats_at_most_every_half_second():
 
 
 def test_vip_prober_records_null_and_no_beat_when_the_fib_cannot_be_read(beat_always):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     c.nodes[1].container.fib_readable = False
     p = VipProber(h, c.nodes)
     p.tick()
@@ -175,7 +175,7 @@ def test_vip_prober_records_null_and_no_beat_when_the_fib_cannot_be_read(beat_al
 
 
 def test_vip_prober_records_false_when_the_node_is_stopped(beat_always):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     p = VipProber(h, c.nodes)
     p.tick()
     c.engine.kill(c.nodes[0].container_name)
@@ -186,7 +186,7 @@ def test_vip_prober_records_false_when_the_node_is_stopped(beat_always):
 
 
 def test_a_null_with_another_reason_is_a_new_event(beat_always):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     c.nodes[1].container.fib_readable = False
     p = VipProber(h, c.nodes)
     p.tick()
@@ -198,7 +198,7 @@ def test_a_null_with_another_reason_is_a_new_event(beat_always):
 
 
 def test_an_exception_in_a_round_is_an_observer_error_and_the_loop_goes_on():
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     calls = []
     real = c.nodes[0].holds_vip
 
@@ -237,7 +237,7 @@ def test_observer_errors_are_rate_limited_per_message(monkeypatch):
 
 
 def test_a_stopped_observer_stops_recording():
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     p = VipProber(h, c.nodes).start()
     time.sleep(0.1)
     p.stop()
@@ -313,7 +313,7 @@ def logs(node, parent=b"", child=b""):
 
 
 def test_keepalived_log_records_the_last_known_state_at_start():
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     logs(c.nodes[0], stamped("Starting Keepalived"),
          stamped("(VI_1) Entering BACKUP STATE") + stamped("VRRP_Script(chk) failed")
          + stamped("(VI_1) Entering MASTER STATE") + stamped("VRRP_Script(chk) succeeded"))
@@ -329,7 +329,7 @@ def test_keepalived_log_records_the_last_known_state_at_start():
 
 def test_the_initial_state_is_the_latest_of_both_files():
     """The parent's CRASH is later than the child's last MASTER: the node's state is CRASH."""
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     logs(c.nodes[0],
          stamped("pid 160 exited due to signal 9 (Killed) - has rlimit_rttime been exceeded?",
                  1_000_050.0),
@@ -342,7 +342,7 @@ def test_the_initial_state_is_the_latest_of_both_files():
 
 
 def test_a_stop_said_by_child_and_parent_is_recorded_once(beat_always):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     logs(c.nodes[0])
     obs = KeepalivedLog(h, c.nodes)
     c.nodes[0].container.files[CHILD] += stamped("Stopped - used (self/children) 0.1 user")
@@ -356,7 +356,7 @@ def test_a_stop_said_by_child_and_parent_is_recorded_once(beat_always):
 
 
 def test_keepalived_log_follows_appended_lines_in_the_history_clock(beat_always):
-    c = pair()
+    c = fake_pair()
     h = History()
     logs(c.nodes[0], b"", stamped("old line"))
     obs = KeepalivedLog(h, c.nodes)
@@ -379,7 +379,7 @@ def test_keepalived_log_follows_appended_lines_in_the_history_clock(beat_always)
 
 
 def test_keepalived_log_parent_file_crash_and_stop(beat_always):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     logs(c.nodes[1])
     obs = KeepalivedLog(h, c.nodes)
     c.nodes[1].container.files[PARENT] += stamped(
@@ -391,7 +391,7 @@ def test_keepalived_log_parent_file_crash_and_stop(beat_always):
 
 
 def test_keepalived_log_rereads_a_replaced_file(beat_always):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     logs(c.nodes[0], b"", stamped("a long line that will be gone " * 3))
     obs = KeepalivedLog(h, c.nodes)
     c.nodes[0].container.files[CHILD] = stamped("(VI_1) Entering BACKUP STATE")
@@ -400,7 +400,7 @@ def test_keepalived_log_rereads_a_replaced_file(beat_always):
 
 
 def test_keepalived_log_missing_files_are_not_errors(beat_always):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     obs = KeepalivedLog(h, c.nodes)  # no log files at all
     obs.tick()
     assert not h.events("observer_error")
@@ -408,7 +408,7 @@ def test_keepalived_log_missing_files_are_not_errors(beat_always):
 
 
 def test_keepalived_log_read_errors_are_recorded_without_a_beat(beat_always):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     logs(c.nodes[0])
     obs = KeepalivedLog(h, c.nodes)
     c.nodes[0].container.files[CHILD] = PermissionError("denied")
@@ -432,7 +432,7 @@ def put(tmp_path, path, text):
 def test_proc_sampler_counts_keepalived_and_reads_mysqld_state(monkeypatch, tmp_path,
                                                                beat_always):
     fake_root(monkeypatch, tmp_path)
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     for n, cg in ((c.nodes[0], "/docker/a"), (c.nodes[1], "/docker/b")):
         put(tmp_path, f"/proc/{n.pid()}/cgroup", f"9:name=systemd:/x\n8:pids:{cg}\n0::/\n")
     put(tmp_path, "/sys/fs/cgroup/pids/docker/a/cgroup.procs", "11\n12\n13\n14\n")
@@ -454,7 +454,7 @@ def test_proc_sampler_counts_keepalived_and_reads_mysqld_state(monkeypatch, tmp_
 def test_proc_sampler_running_node_unreadable_is_an_error_not_a_sample(monkeypatch, tmp_path,
                                                                        beat_always):
     fake_root(monkeypatch, tmp_path)
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     c.engine.kill(c.nodes[1].container_name)
     ProcSampler(h, c.nodes).tick()
     assert kinds(h, "proc") == [{"kind": "proc", "node": "node2", "keepalived": 0,
@@ -466,7 +466,7 @@ def test_proc_sampler_running_node_unreadable_is_an_error_not_a_sample(monkeypat
 
 def test_arp_watcher_names_the_node_behind_the_vip(monkeypatch, tmp_path, beat_always):
     fake_root(monkeypatch, tmp_path)
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     c.nodes[1].container.mac = "02:42:C6:12:97:0C"
     head = "IP address       HW type     Flags       HW address            Mask     Device\n"
     put(tmp_path, "/proc/net/arp", head +
@@ -484,7 +484,7 @@ def test_arp_watcher_names_the_node_behind_the_vip(monkeypatch, tmp_path, beat_a
 
 
 def test_repl_sampler_records_channels_and_unreachable_nodes(beat_always):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     c.nodes[1].container.services["mysqld"] = "stopped"
     r = ReplSampler(h, c.nodes, c.channels)
     r.tick()

@@ -50,33 +50,33 @@ def judged(vipchaos_settings, record_result, request):
 
 CLEAN = '''
 @pytest.mark.chaos
-def test_clean_failover(cluster, judged):
+def test_clean_failover(pair, judged):
     judged(failover_history())
 '''
 
 DUAL = '''
 @pytest.mark.chaos
-def test_two_owners(cluster, judged):
+def test_two_owners(pair, judged):
     judged([*failover_history(), vip(5.0, "node1", True), vip(6.0, "node1", False)])
 '''
 
 SKIPPED = '''
 @pytest.mark.chaos
-def test_no_netem(cluster, judged):
+def test_no_netem(pair, judged):
     judged([run(0.0), fault(1.0, phase="skipped", name="delay-link", detail="no netem"),
             final(2.0)])
 '''
 
 CRASH = '''
 @pytest.mark.chaos
-def test_crashes_before_writing(cluster, record_result, vipchaos_settings):
+def test_crashes_before_writing(pair, record_result, vipchaos_settings):
     record_result(vipchaos_settings.run_dir / "never-written")
     raise RuntimeError("the harness crashed")
 '''
 
 UNKNOWN = '''
 @pytest.mark.chaos
-def test_unobserved(cluster, judged):
+def test_unobserved(pair, judged):
     judged([e for e in failover_history() if e["kind"] != "beat"])
 '''
 

@@ -1,12 +1,12 @@
 """The reset between tests: a pair that does not come back is rebuilt, never handed on broken
 (one lab failure must not become every later test's setup error)."""
 
-from harness.cluster import Cluster
 from harness.errors import ReadinessTimeout
+from harness.pair import Pair
 
 
 class Stub:
-    """The parts of a Cluster that ``Cluster.reset`` uses, recording what it did."""
+    """The parts of a Pair that ``Pair.reset`` uses, recording what it did."""
 
     def __init__(self, revive_error=None, sql_error=""):
         self.nodes, self.active_faults, self.timings, self.did = ["node1", "node2"], [], {}, []
@@ -39,13 +39,13 @@ class Stub:
 
 def test_a_node_whose_mysqld_never_answers_is_rebuilt():
     stub = Stub(revive_error=ReadinessTimeout("mysqld on node2 to answer", 90))
-    Cluster.reset(stub)
+    Pair.reset(stub)
     assert stub.did[-1] == "rebuild" and "intended" not in stub.did
 
 
 def test_a_broken_applier_is_rebuilt():
     stub = Stub(sql_error="Duplicate entry")
-    Cluster.reset(stub)
+    Pair.reset(stub)
     assert stub.did[-1] == "rebuild"
 
 
@@ -53,6 +53,6 @@ def test_a_healthy_pair_is_resumed_not_rebuilt(monkeypatch):
     stub = Stub()
     started = []
     stub.nodes = [type("N", (), {"sql": lambda self, q: started.append(q)})() for _ in (1, 2)]
-    Cluster.reset(stub)
+    Pair.reset(stub)
     assert "rebuild" not in stub.did and stub.did[-2:] == ["replication", "intended"]
     assert started == ["START REPLICA", "START REPLICA"]

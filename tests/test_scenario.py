@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from fakes import pair
+from fakes import fake_pair
 from histories import (
     failover_history,
     fault,
@@ -52,8 +52,8 @@ class Probe(Fault):
 def probes(monkeypatch):
     made: list[Probe] = []
 
-    def make(name, cluster, target, **params):
-        f = Probe(cluster, target, **params)
+    def make(name, pair, target, **params):
+        f = Probe(pair, target, **params)
         made.append(f)
         return f
 
@@ -62,7 +62,7 @@ def probes(monkeypatch):
 
 
 def timeline(steps, **kw):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     kw.setdefault("warmup", 0.0)
     reason = _run_timeline(c, Scenario("t", steps, **kw), h)
     origin = next(e["t"] for e in h.events("phase") if e["name"] == "timeline")
@@ -100,7 +100,7 @@ def test_steps_run_in_sequence_each_not_before_its_time(probes):
 
 
 def test_the_warmup_delays_the_first_step(probes):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     t0 = time.monotonic()
     _run_timeline(c, Scenario("t", [Step(0.0, "probe", duration=0.1)], warmup=0.3), h)
     assert probes[0].injected - t0 == pytest.approx(0.3, abs=TOL)
@@ -138,7 +138,7 @@ def test_a_real_unsupported_fault_skips_the_scenario():
 
 
 def test_owner_at_start_is_none_with_two_owners(probes):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     c.nodes[1].container.vip_held = True
     _run_timeline(c, Scenario("t", [Step(0.0, "probe", "standby", 0.1)], warmup=0), h)
     start = h.events("fault")[0]
@@ -159,7 +159,7 @@ def served_on_node2_after(h, delay, with_write=True):
 
 
 def test_heal_once_moved_heals_two_seconds_after_a_move_and_a_served_write(probes):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     served_on_node2_after(h, 0.3)
     t0 = time.monotonic()
     _run_timeline(c, Scenario("t", [Step(0.0, "probe", duration=30, heal_once_moved=True)],
@@ -168,7 +168,7 @@ def test_heal_once_moved_heals_two_seconds_after_a_move_and_a_served_write(probe
 
 
 def test_heal_once_moved_waits_for_a_served_write(probes):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     served_on_node2_after(h, 0.1, with_write=False)
     t0 = time.monotonic()
     _run_timeline(c, Scenario("t", [Step(0.0, "probe", duration=2.8, heal_once_moved=True)],
@@ -177,7 +177,7 @@ def test_heal_once_moved_waits_for_a_served_write(probes):
 
 
 def test_without_heal_once_moved_the_full_duration_is_held(probes):
-    c, h = pair(), History()
+    c, h = fake_pair(), History()
     served_on_node2_after(h, 0.1)
     t0 = time.monotonic()
     _run_timeline(c, Scenario("t", [Step(0.0, "probe", duration=1.0)], warmup=0), h)
@@ -185,7 +185,7 @@ def test_without_heal_once_moved_the_full_duration_is_held(probes):
 
 
 def test_moved_and_served_reads_the_history():
-    c = pair()
+    c = fake_pair()
     f = Probe(c, c.nodes[0])
     f.step = 0
     start = fault(2.0)
@@ -211,7 +211,7 @@ def test_timeline_end():
 
 # --- targets ----------------------------------------------------------------------------------
 def test_resolve_target():
-    c = pair(owner="node2")
+    c = fake_pair(owner="node2")
     assert resolve_target(c, "owner").name == "node2"
     assert resolve_target(c, "standby").name == "node1"
     assert resolve_target(c, "node1").name == "node1"

@@ -1,4 +1,4 @@
-"""The fault catalogue. ``make_fault(name, cluster, target)`` builds one by name."""
+"""The fault catalogue. ``make_fault(name, pair, target)`` builds one by name."""
 
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ def fault_class(name: str) -> type[Fault]:
     return CATALOGUE[check_fault_name(name)]
 
 
-def make_fault(name: str, cluster, target, **params) -> Fault:
-    return fault_class(name)(cluster, target, **params)
+def make_fault(name: str, pair, target, **params) -> Fault:
+    return fault_class(name)(pair, target, **params)
 
 
 __all__ = ["CATALOGUE", "Fault", "FaultNotVerified", "fault_class", "make_fault"]

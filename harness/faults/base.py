@@ -27,9 +27,9 @@ class Fault:
     whole_node: ClassVar[bool] = False
     description: ClassVar[str] = ""
 
-    def __init__(self, cluster, target: Node, **params: Any) -> None:
-        self.cluster, self.target, self.params = cluster, target, params
-        self.peer: Node = cluster.peer(target)
+    def __init__(self, pair, target: Node, **params: Any) -> None:
+        self.pair, self.target, self.params = pair, target, params
+        self.peer: Node = pair.peer(target)
         self.active = False
         self.detail = ""
 
@@ -39,10 +39,10 @@ class Fault:
 
     def start(self) -> str:
         """Inject and verify. Returns a line saying how the effect was verified. The fault
-        registers itself with the cluster (the one owner of active faults) before injecting,
+        registers itself with the pair (the one owner of active faults) before injecting,
         so a failure half-way is still healed by the next reset."""
         self.active = True
-        self.cluster.active_faults.append(self)
+        self.pair.active_faults.append(self)
         self.inject()
         self.detail = self.verify()
         return self.detail
@@ -57,8 +57,8 @@ class Fault:
         """Deregister without repairing: the fault never took effect (the machine cannot do
         it, or it had nothing to act on)."""
         self.active = False
-        if self in self.cluster.active_faults:
-            self.cluster.active_faults.remove(self)
+        if self in self.pair.active_faults:
+            self.pair.active_faults.remove(self)
 
     def __enter__(self) -> Fault:
         self.start()

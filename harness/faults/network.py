@@ -41,8 +41,8 @@ _instances = itertools.count(1)
 
 
 class IptablesFault(Fault):
-    def __init__(self, cluster, target: Node, **params: Any) -> None:
-        super().__init__(cluster, target, **params)
+    def __init__(self, pair, target: Node, **params: Any) -> None:
+        super().__init__(pair, target, **params)
         self.tag = f"vipchaos:{self.name}:{next(_instances)}"
 
     #: rules as iptables argument lists (after ``-A CHAIN``)
@@ -139,7 +139,7 @@ class BlockGateway(IptablesFault):
 
     @property
     def gateway(self) -> str:
-        return str(self.cluster.topology.host_ip)
+        return str(self.pair.topology.host_ip)
 
     def rules(self) -> list[list[str]]:
         gw = self.gateway

@@ -41,7 +41,7 @@ class CrashNode(Fault):
     def repair(self) -> None:
         if not self.target.running():
             self.target.start()
-        self.cluster.wait_mysqld(self.target)
+        self.pair.wait_mysqld(self.target)
 
 
 class CpuStarvation(Fault):

@@ -20,7 +20,7 @@ class KillMysqld(Fault):
 
     def repair(self) -> None:
         self.target.vcctl("start", "mysqld")
-        self.cluster.wait_mysqld(self.target)
+        self.pair.wait_mysqld(self.target)
 
 
 class StopMysqld(KillMysqld):
@@ -48,7 +48,7 @@ class FreezeMysqld(Fault):
 
     def repair(self) -> None:
         self.target.vcctl("thaw", "mysqld")
-        self.cluster.wait_mysqld(self.target)
+        self.pair.wait_mysqld(self.target)
 
 
 class KillKeepalived(Fault):

@@ -1,0 +1,156 @@
+"""The public API for people who write their own tests, testcontainers-style::
+
+    from harness.api import DualMasterPair
+
+    with DualMasterPair("hardened") as pair:          # a bundle name or directory
+        print(pair.vip, pair.bringup.outcome)          # the bring-up, judged
+        result = pair.chaos("kill-mysqld")             # one fault, judged like the suites do
+        assert result.judgement.ok, result.judgement.reasons
+        with pair.fault("block-vrrp", target="standby"):   # or drive a fault yourself
+            conn = pair.connect()
+
+Everything it creates is labelled with its owner and removed on exit (also when ``__enter__``
+fails half-way); a process killed with SIGKILL leaves resources the next session reaps.
+The pytest plugin's pair pool, ``vipchaos up`` and incident replay use the same ``bring_up``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from harness.bundle import Bundle, load_bundle, relocate
+from harness.engine import Engine
+from harness.faults import Fault, fault_class, make_fault
+from harness.images import ensure_node
+from harness.labnet import subnet_lease
+from harness.pair import Pair
+from harness.results import Result, result_of, safe_name, save
+from harness.scenario import Scenario, Step, resolve_target, run_scenario
+from harness.validate import validate_or_raise
+
+log = logging.getLogger("vipchaos")
+
+
+def bring_up(engine: Engine, image: str, bundle: Bundle, *, subnet: str | None = None,
+             out_dir: Path | None = None, run_id: str | None = None,
+             manual: bool = False) -> Pair:
+    """A pair for ``bundle`` on a free lab subnet (the preferred one when free), booted,
+    its bring-up judged (``pair.bringup_result``, saved under ``out_dir``), then put in
+    the intended state. If that last step fails, ``pair.setup_error`` says why (with the
+    bring-up verdict); the pair stays up for what can still be tested.
+
+    ``manual``: the pair is handed to the user (``vipchaos up``, ``--vipchaos-keep``): no
+    dead-owner reaper removes it once this process ends; ``vipchaos down`` or ``clean --all``
+    does. Anything that fails before the hand-over is removed."""
+    from harness import ownership
+    from harness.pair import new_run_id
+    run_id = run_id or new_run_id()
+    if manual:
+        ownership.claim_manual(run_id)
+    with subnet_lease(engine, subnet or str(bundle.topology.subnet)) as lab:
+        if lab != str(bundle.topology.subnet):
+            bundle = relocate(bundle, lab)
+        pair = Pair(engine, bundle, image, run_id=run_id)
+        try:
+            pair.make_network()
+        except BaseException:
+            pair.down()
+            raise
+    log.info("%s: bringing the pair up on %s", bundle.name, lab)
+    pair.up()
+    if manual:
+        pair.network.hand_over()
+    pair.bringup_result = result_of(pair.bringup.events(), out_dir)
+    if out_dir is not None:
+        save(pair.bringup_result, pair.bringup, out_dir)
+    pair.setup_error = None
+    try:
+        pair.ensure_intended()
+    except Exception as exc:
+        pair.setup_error = (f"the pair could not be put in its intended state after "
+                               f"bring-up ({exc}); the bring-up verdict says: "
+                               + "; ".join(pair.bringup_result.judgement.reasons))
+    return pair
+
+
+def run_fault(pair: Pair, fault: str, target: str = "owner", *, hold: float | None = None,
+              out_dir: Path | None = None, **params: Any) -> Result:
+    """One fault as the suites run it: workload on, fault injected and verified, held long
+    enough for a failover under the bundle's timing (healed 2 s after the migration
+    completed), healed, converged, checked, judged against the bundle's accepted risks."""
+    cls = fault_class(fault)
+    if hold is None:
+        hold = pair.bundle.migration_bound_s() + 1 if cls.removes_service else 6.0
+    scenario = Scenario(
+        name=f"{fault}-{target}",
+        steps=[Step(0, fault, target, hold, params, heal_once_moved=cls.removes_service)],
+        expectations=list(getattr(pair.bundle, "risks", [])),
+    )
+    return run_scenario(pair, scenario, out_dir)
+
+
+class DualMasterPair:
+    """A GTID dual-master pair behind a keepalived VIP, as a context manager."""
+
+    def __init__(self, bundle: str | Path | Bundle = "seed", *, subnet: str | None = None,
+                 engine: Engine | None = None, run_dir: Path | None = None,
+                 validate: bool = True) -> None:
+        self._bundle_ref, self._subnet, self._engine = bundle, subnet, engine
+        self._run_dir, self._validate = run_dir, validate
+        self.pair: Pair | None = None
+        self._runs = 0
+
+    def __enter__(self) -> DualMasterPair:
+        engine = self._engine or Engine()
+        image, _ = ensure_node(engine, log=log.info)
+        bundle = self._bundle_ref if isinstance(self._bundle_ref, Bundle) \
+            else load_bundle(self._bundle_ref)
+        if self._validate:
+            validate_or_raise(bundle, engine, image, say=log.warning)
+        out = self._run_dir / f"{safe_name(bundle.name)}-bring-up" if self._run_dir else None
+        self.pair = bring_up(engine, image, bundle, subnet=self._subnet, out_dir=out)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pair is not None:
+            self.pair.down()
+            self.pair = None
+
+    def _c(self) -> Pair:
+        if self.pair is None:
+            raise RuntimeError("use DualMasterPair as a context manager: `with ... as pair:`")
+        return self.pair
+
+    @property
+    def vip(self) -> str:
+        return self._c().topology.vip
+
+    @property
+    def nodes(self) -> list:
+        return self._c().nodes
+
+    @property
+    def bringup(self) -> Result:
+        return self._c().bringup_result
+
+    def connect(self, timeout: float = 3):
+        """A PyMySQL connection through the VIP (to the ``vipchaos`` database)."""
+        return self._c().connect_vip(timeout=timeout)
+
+    def fault(self, name: str, target: str = "owner", **params: Any) -> Fault:
+        """An injected and verified fault; use it as a context manager to heal on exit."""
+        c = self._c()
+        f = make_fault(name, c, resolve_target(c, target), **params)
+        f.start()
+        return f
+
+    def chaos(self, fault: str, target: str = "owner", **params: Any) -> Result:
+        """Reset the pair, then run one fault exactly as the shipped suites do."""
+        c = self._c()
+        c.reset()
+        self._runs += 1
+        out = self._run_dir / safe_name(f"{c.bundle.name}-{fault}-{target}-run{self._runs}") \
+            if self._run_dir else None
+        return run_fault(c, fault, target, out_dir=out, **params)
