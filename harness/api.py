@@ -20,14 +20,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from harness import ownership
 from harness.bundle import Bundle, load_bundle, relocate
 from harness.engine import Engine
+from harness.errors import ReadinessTimeout
 from harness.faults import Fault, fault_class, make_fault
+from harness.history import History
 from harness.images import ensure_node
 from harness.labnet import subnet_lease
-from harness.pair import Pair
+from harness.pair import Pair, new_run_id
 from harness.results import Result, result_of, safe_name, save
-from harness.scenario import Scenario, Step, resolve_target, run_scenario
+from harness.scenario import Scenario, Step, run_scenario
 from harness.validate import validate_or_raise
 
 log = logging.getLogger("vipchaos")
@@ -38,14 +41,13 @@ def bring_up(engine: Engine, image: str, bundle: Bundle, *, subnet: str | None =
              manual: bool = False) -> Pair:
     """A pair for ``bundle`` on a free lab subnet (the preferred one when free), booted,
     its bring-up judged (``pair.bringup_result``, saved under ``out_dir``), then put in
-    the intended state. If that last step fails, ``pair.setup_error`` says why (with the
-    bring-up verdict); the pair stays up for what can still be tested.
+    the intended state. When even that cannot be reached the pair stays up and
+    ``pair.setup_history`` holds the recorded attempt: every test that needs the intended
+    state fails on its evidence (``setup_failure``), none errors.
 
     ``manual``: the pair is handed to the user (``vipchaos up``, ``--vipchaos-keep``): no
     dead-owner reaper removes it once this process ends; ``vipchaos down`` or ``clean --all``
     does. Anything that fails before the hand-over is removed."""
-    from harness import ownership
-    from harness.pair import new_run_id
     run_id = run_id or new_run_id()
     if manual:
         ownership.claim_manual(run_id)
@@ -65,14 +67,48 @@ def bring_up(engine: Engine, image: str, bundle: Bundle, *, subnet: str | None =
     pair.bringup_result = result_of(pair.bringup.events(), out_dir)
     if out_dir is not None:
         save(pair.bringup_result, pair.bringup, out_dir)
-    pair.setup_error = None
-    try:
-        pair.ensure_intended()
-    except Exception as exc:
-        pair.setup_error = (f"the pair could not be put in its intended state after "
-                               f"bring-up ({exc}); the bring-up verdict says: "
-                               + "; ".join(pair.bringup_result.judgement.reasons))
+    reached, attempt = pair.record_setup()
+    if not reached:
+        pair.setup_history = attempt
+    pair.fresh = True
     return pair
+
+
+def prepare(pair: Pair) -> History | None:
+    """Put the pair in its intended state for the next test (a pair just brought up is in
+    it already): None when it is there; otherwise the recorded attempt that did not get there
+    (also kept on the pair: later tests fail on the same evidence without trying again)."""
+    if pair.setup_history is not None:
+        return pair.setup_history
+    if pair.fresh:
+        pair.fresh = False
+        return None
+    try:
+        pair.reset()
+        return None
+    except ReadinessTimeout as exc:
+        log.warning("%s: the pair did not return to its intended state (%s); recording "
+                    "another try", pair.bundle.name, exc.what)
+    reached, attempt = pair.record_setup()
+    if reached:
+        return None
+    pair.setup_history = attempt
+    return attempt
+
+
+def setup_failure(pair: Pair, test: str, out_dir: Path | None = None) -> Result:
+    """The result of a test that could not run because the pair never came up as intended:
+    the recorded attempt judged by the bring-up checker (no accepted risk applies: the test
+    itself never ran), saved under ``out_dir`` with the test's name."""
+    events = [dict(e, test=test) if e["kind"] == "run" else e
+              for e in pair.setup_history.events()]
+    result = result_of(events, out_dir)
+    if out_dir is not None:
+        history = History()
+        for e in events:
+            history.add(e["kind"], **{k: v for k, v in e.items() if k != "kind"})
+        save(result, history, out_dir)
+    return result
 
 
 def run_fault(pair: Pair, fault: str, target: str = "owner", *, hold: float | None = None,
@@ -142,14 +178,16 @@ class DualMasterPair:
     def fault(self, name: str, target: str = "owner", **params: Any) -> Fault:
         """An injected and verified fault; use it as a context manager to heal on exit."""
         c = self._c()
-        f = make_fault(name, c, resolve_target(c, target), **params)
+        f = make_fault(name, c, c.resolve(target), **params)
         f.start()
         return f
 
     def chaos(self, fault: str, target: str = "owner", **params: Any) -> Result:
-        """Reset the pair, then run one fault exactly as the shipped suites do."""
+        """Reset the pair, then run one fault exactly as the shipped suites do; a pair that
+        cannot be put in its intended state gives that attempt's FAIL instead."""
         c = self._c()
-        c.reset()
+        if prepare(c) is not None:
+            return setup_failure(c, f"{fault}-{target}")
         self._runs += 1
         out = self._run_dir / safe_name(f"{c.bundle.name}-{fault}-{target}-run{self._runs}") \
             if self._run_dir else None

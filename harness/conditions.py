@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 
 import harness.checkers.gtid as gtid
-from harness.checkers.query import node_names, problems_in, run_info, state_at
+from harness.checkers.query import judged_events, node_names, problems_in, run_info, state_at
 from harness.errors import ConfigError
 from harness.history import Event
 
@@ -26,8 +26,12 @@ Condition = Callable[[list[Event]], bool]
 NAMES = ("vip-moved", "converged", "redundant", "healed", "NODE is STATE", "NODE holds the vip")
 
 
-def vip_moved(events: list[Event]) -> bool:
-    starts = [e for e in events if e["kind"] == "fault" and e.get("phase") == "start"]
+def vip_moved(events: list[Event], step: int | None = None) -> bool:
+    """The fault of ``step`` (default: the last one started) had its target lose the VIP:
+    another node holds it and acknowledged a write since it took it."""
+    events = judged_events(events)
+    starts = [e for e in events if e["kind"] == "fault" and e.get("phase") == "start"
+              and (step is None or e.get("step") == step)]
     if not starts:
         return False
     f = starts[-1]
@@ -52,6 +56,7 @@ def converged(events: list[Event]) -> bool:
 
 
 def redundant(events: list[Event]) -> bool:
+    events = judged_events(events)
     nodes = node_names(events)
     t = max((e["t"] for e in events), default=0.0)
     return not problems_in(state_at(events, t, nodes), None, run_info(events).get("checks"))
@@ -79,7 +84,8 @@ def parse(text: str, nodes: list[str]) -> Condition:
     if m := re.fullmatch(r"(\S+) holds the vip", t):
         node = m.group(1)
         _known(node, nodes, text)
-        return lambda ev: next((e["held"] for e in reversed(ev) if e["kind"] == "vip"
+        return lambda ev: next((e["held"] for e in reversed(judged_events(ev))
+                                if e["kind"] == "vip"
                                 and e.get("node") == node), None) is True
     raise ConfigError(f"unknown condition {text!r}; conditions: {', '.join(NAMES)}")
 

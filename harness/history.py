@@ -1,83 +1,72 @@
-"""The run's single ordered event log.
+"""The run's single ordered event log (the schema of every event: ``harness.events``).
 
-Every event is a plain dict with ``t`` (seconds since the history started, monotonic clock,
-millisecond resolution), ``kind`` and kind-specific fields. Checkers read nothing else, so a
-history written by hand is as good as a recorded one (that is how they are unit-tested).
-
-The history is the only input to judgement (``vipchaos check`` re-judges a stored run from its
-``history.jsonl`` alone), so everything a checker needs is an event. Kinds and their fields:
-
-- ``run``:    first event: ``bundle``, ``scenario``, ``nodes`` [{name, ip, priority}], ``vip``,
-  ``bounds`` {migration_s, master_down_s, convergence_s, observer_gap_s, ...},
-  ``expectations`` (accepted risks / incident expectations, as dicts)
-- ``phase``:  ``name`` (bring-up | observe | workload | inject | hold | heal | converge | check)
-- ``fault``:  ``phase`` (start | healed | skipped | failed), ``fault``, ``step`` (its index in
-  the scenario), ``nodes``, ``target`` (as written), ``owner_at_start`` (who held the VIP when it
-  started), ``removes_service`` (the VIP must move), ``detail`` (how it was verified / why not)
-- ``vrrp``:   ``node``, ``state`` (MASTER | BACKUP | FAULT | STOP | CRASH), ``initial``; from
-  keepalived's own log file, stamped by keepalived (ns)
-- ``check``:  ``node``, ``script``, ``ok``; keepalived's vrrp_script results (log file)
-- ``klog``:   ``node``, ``text``; keepalived log lines (evidence; gratuitous-ARP chatter dropped)
-- ``vip``:    ``node``, ``held`` (true | false | null = could not be observed), ``why``; the
-  node's local addresses read every 20 ms, recorded on change
-- ``arp``:    ``mac``, ``node``; the client's (host's) neighbour entry for the VIP, on change
-- ``proc``:   ``node``, ``keepalived`` (process count), ``mysqld`` (process state letter or
-  null); on change
-- ``beat``:   ``observer``, ``node``; an observer's heartbeat after successful observations:
-  a gap between beats is a stretch nobody watched
-- ``observer_error``: ``observer``, ``node``, ``error``
-- ``op``:     ``type`` (invoke | ok | fail | unknown), ``id``, ``f`` (write), ``node`` and
-  ``uuid`` (server that acknowledged), ``error``
-- ``repl``:   ``node``, ``reachable``, ``io`` / ``sql`` (running), ``io_error``, ``sql_error``,
-  ``gtid`` (executed), ``retrieved``
-- ``final``:  ``nodes`` {name: {reachable, server_uuid, gtid_executed, channels, checksum,
-  write_ids, keepalived}}, ``vip_owners``, ``converged_after_s``
-- ``note``:   ``text``
+One class for every recorder: a test's history lives in memory and is saved whole at the end; a
+``vipchaos up`` session's is *mirrored* to a file that several processes append to (``watch``,
+``fault``, ``heal``, ``action``, ``down``), each stamping ``t`` on the session's clock.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from harness.events import Event
 from harness.files import read_jsonl, write_atomic
 
-Event = dict[str, Any]
+__all__ = ["Event", "History", "append_events", "first", "last", "load"]
 
 
 class History:
-    """Thread-safe, append-only event log on a monotonic clock.
+    """Thread-safe, append-only event log.
 
-    ``wall_to_t`` converts a wall-clock stamp (as written by a script inside a node: containers
-    share the host's kernel clock) into the history's time base.
+    ``t`` is seconds since ``origin``, a wall-clock instant (default: now), counted on this
+    process's monotonic clock from the moment the history was made: monotonic within a
+    process (a clock step cannot reorder events), one time base across the processes of a
+    session (they share ``origin``). ``wall_to_t`` places a wall-clock stamp written at the
+    source (keepalived's log, the kernel's address events: the containers share the host's
+    clock) on the same axis.
+
+    With ``mirror``, ``flush()`` appends what is new to that file (under a lock: other
+    processes append too); ``keep`` then names the kinds still kept in memory after a flush
+    (what the observers read back), so a long session does not grow without bound.
     """
 
-    def __init__(self, clock=time.monotonic, wall=time.time) -> None:
+    def __init__(self, origin: float | None = None, *, mirror: Path | None = None,
+                 keep: Iterable[str] | None = None, clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._t0 = clock()
-        self._wall_offset = wall() - self._t0
+        self._mono0 = clock()
+        now_wall = wall()
+        self.origin = now_wall if origin is None else origin
+        self._offset = now_wall - self.origin  # t at this history's creation
+        self.mirror = Path(mirror) if mirror is not None else None
+        self._keep = None if keep is None else tuple(keep)
         self._events: list[Event] = []
+        self._pending: list[Event] = []
         self._lock = threading.Lock()
 
     def now(self) -> float:
-        return round(self._clock() - self._t0, 3)
+        return round(self._offset + self._clock() - self._mono0, 3)
 
     def wall_to_t(self, wall_stamp: float) -> float:
-        return round(wall_stamp - self._wall_offset - self._t0, 3)
+        return round(wall_stamp - self.origin, 3)
 
     def add(self, kind: str, t: float | None = None, **fields: Any) -> Event:
         """Append an event (stamped now unless ``t`` is given) and return it."""
         event = {"t": self.now() if t is None else round(t, 3), "kind": kind, **fields}
         with self._lock:
             self._events.append(event)
+            if self.mirror is not None:
+                self._pending.append(event)
         return event
 
     def events(self, kind: str | None = None) -> list[Event]:
-        """A time-ordered snapshot (events pushed from nodes may arrive slightly late)."""
+        """A time-ordered snapshot (events pushed from streams may arrive slightly late)."""
         with self._lock:
             snap = list(self._events)
         snap.sort(key=lambda e: e["t"])
@@ -89,11 +78,35 @@ class History:
     def __len__(self) -> int:
         return len(self._events)
 
+    def flush(self) -> list[Event]:
+        """Append the events added since the last flush to the mirror file; returns them."""
+        if self.mirror is None:
+            return []
+        with self._lock:
+            out, self._pending = self._pending, []
+            if self._keep is not None:
+                self._events = [e for e in self._events if e["kind"] in self._keep]
+        append_events(self.mirror, out)
+        return out
+
     def save(self, path: Path) -> Path:
         """Write the history as JSON lines, whole (``files.write_atomic``); returns the
         path."""
         return write_atomic(path, "".join(json.dumps(event, sort_keys=True) + "\n"
                                           for event in self.events()))
+
+
+def append_events(path: Path, events: Iterable[Event]) -> None:
+    """Append events as JSON lines to a history shared by several processes: under an
+    exclusive lock, in one write, so lines never interleave."""
+    data = "".join(json.dumps(e, sort_keys=True, default=str) + "\n" for e in events)
+    if not data:
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.write(data)
+        fh.flush()
 
 
 def first(events: list[Event], kind: str) -> Event | None:
@@ -107,9 +120,8 @@ def last(events: list[Event], kind: str) -> Event | None:
 
 
 def load(path: Path) -> list[Event]:
-    """Read a JSON-lines history back (for ``vipchaos report`` and checker replays); a bad
-    line raises ``files.RunFileError`` naming file:line."""
+    """Read a JSON-lines history back (for ``vipchaos check`` and reports), time-ordered; a
+    bad line raises ``files.RunFileError`` naming file:line."""
     events = read_jsonl(Path(path))
     events.sort(key=lambda e: e["t"])
     return events
-

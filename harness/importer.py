@@ -19,6 +19,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 from harness import keepalived_conf
+from harness.bundle.accounts import created, grants_to, parse_statements
 from harness.bundle.addresses import addresses_in, exempt
 from harness.bundle.kinds import KEEPALIVED_CONF, code, kind
 from harness.errors import ConfigError
@@ -316,7 +317,6 @@ def _credentials(confs: list[_Conf]) -> list[tuple[str, str | None, str]]:
 def _write_accounts(out: Path, accounts: Path | None, confs: list[_Conf],
                     res: Result) -> tuple[str, str, bool]:
     """Copy or sketch accounts.sql; returns the replication (user, password, known)."""
-    from harness.bundle.accounts import created, grants_to, parse_statements
     if accounts:
         data = _read(accounts)
         (out / "accounts.sql").write_bytes(data)

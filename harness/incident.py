@@ -68,7 +68,7 @@ EXPECT = {"all_invariants": set(), "migration": set(), "dual_owner": {"single_ow
 #: Invariant -> the old word that declares its violation (for ``Incident.expect``).
 WORD_FOR = {inv: word for word, invs in EXPECT.items() for inv in invs}
 TOP_KEYS = {"name", "source", "source_reports", "reconstruction", "evidence", "description",
-            "bundle", "overrides", "workload", "duration", "timeline", "expect"}
+            "bundle", "overrides", "workload", "duration", "timeline", "expect", "reproduced"}
 STEP_KEYS = {"at", "fault", "action", "target", "for", "params", "when", "heal_when",
              "timeout"}
 REPORT_KEYS = {"kind", "url", "versions", "config", "symptom", "explanation", "related"}

@@ -28,6 +28,8 @@ PID_RECHECK_S = 0.3  # how often a node whose init is gone is asked for again
 MYSQL_LOG, KEEPALIVED_CONSOLE = "/var/log/mysql/error.log", "/var/log/keepalived.log"
 #: keepalived's own log files (``--log-file``): the parent's and the VRRP child's
 KEEPALIVED_LOGS = ("/var/log/vipchaos/keepalived.log", "/var/log/vipchaos/keepalived_vrrp.log")
+#: the node supervisor's record of the services it runs (``vcctl``/``vc-svc`` in the image)
+SERVICE_LOG = "/var/log/vipchaos/services.log"
 
 
 def _preferred_tls() -> ssl.SSLContext:
@@ -296,7 +298,7 @@ class Node:
     # --- logs --------------------------------------------------------------------------
     def log_tails(self, lines: int = 40) -> str:
         """Tails of mysqld's and keepalived's logs (for error messages); never raises."""
-        files = " ".join([MYSQL_LOG, KEEPALIVED_CONSOLE, *KEEPALIVED_LOGS])
+        files = " ".join([MYSQL_LOG, KEEPALIVED_CONSOLE, *KEEPALIVED_LOGS, SERVICE_LOG])
         try:
             out = self.exec(f"for f in {files}; do [ -s $f ] || continue; echo \"== $f\"; "
                             f"tail -n {lines} $f; done", check=False)

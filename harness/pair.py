@@ -1,15 +1,17 @@
-"""The pair: bring up (judged like a fault), wire GTID dual-master replication, reset, tear down.
+"""The pair: bring up (recorded, judged like a fault), wire GTID dual-master replication, reset,
+tear down; and every question about its present state, asked in one place.
 
 ``Pair`` is a context manager: if anything fails inside ``up()``, everything it created is
 removed before the error propagates (containers, network, host link). Bring-up is recorded as
 a history of its own (``pair.bringup``): a config that does not come up as its operator
-intends gets a verdict with evidence, and ``ensure_intended()`` then puts the pair in the
-intended state so the rest can still be tested.
+intends gets a verdict with evidence. ``ensure_intended()`` then puts the pair in the intended
+state (the highest-priority node MASTER with the VIP) so the rest can be tested; when even that
+fails, ``record_setup()`` has the attempt on record, judged as a FAIL with keepalived's
+evidence, never a harness error.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import secrets
 import time
@@ -22,10 +24,23 @@ from harness import keepalived_conf, wait
 from harness.bundle import Bundle
 from harness.checkers.query import problems_in, state_at
 from harness.engine import PREFIX, RUN_LABEL, Engine
-from harness.errors import HarnessError, ReadinessTimeout
+from harness.errors import ConfigError, HarnessError, ReadinessTimeout
+from harness.faults.network import flush_chains
 from harness.history import History
 from harness.labnet import LabNetwork
-from harness.node import Node, connect
+from harness.logformats import last_vrrp_state
+from harness.node import KEEPALIVED_LOGS, Node, connect
+from harness.observers import start_observers, stop_observers
+from harness.progress import phase
+from harness.readiness import (
+    IntendedState,
+    KeepalivedListening,
+    MysqldAnswers,
+    ReplicationRunning,
+    SingleOwner,
+    wait_for,
+)
+from harness.recorder import Recorder
 
 log = logging.getLogger("vipchaos")
 
@@ -90,7 +105,15 @@ class Pair:
         #: the one registry of active faults: a fault adds itself when started and removes
         #: itself when healed; ``reset()`` heals whatever is left
         self.active_faults: list[Any] = []
+        #: the recorded bring-up (``up``); kept across rebuilds
         self.bringup: History | None = None
+        #: its judgement (``harness.api.bring_up`` judges it)
+        self.bringup_result: Any = None
+        #: when the pair could not be put in its intended state: the recorded attempt
+        #: (``record_setup``), judged as a FAIL for every test that needs that state
+        self.setup_history: History | None = None
+        #: brought up (or rebuilt) and not used since: the next test needs no reset
+        self.fresh = False
         self.network_ready = False
         self.write_table = f"{DB}.{TABLE}"  # where the workload writes (promotion samples)
 
@@ -136,8 +159,6 @@ class Pair:
         """Create network and nodes, boot the pair as a production host boots (mysqld with
         its accounts, replication wired, then keepalived), and record the bring-up. Returns the
         bring-up history. Cleans up on any failure."""
-        from harness.observe import start_observers, stop_observers
-        from harness.progress import phase
         name = f"{self.bundle.name}/bring-up"
         try:
             self.make_network()
@@ -158,7 +179,7 @@ class Pair:
                 history.add("phase", name="bring-up")
                 phase(name, "keepalived")
                 deadline = time.monotonic() + self.bounds()["bringup_s"]
-                self._boot_keepalived_in_order(history, deadline)
+                self._boot_keepalived_in_order(Recorder(self, history), deadline)
                 checks = tracked_checks(self.bundle)
                 wait.until(lambda: not problems_in(
                     state_at(history.events(), history.now(), [n.name for n in self.nodes]),
@@ -212,13 +233,15 @@ class Pair:
     def _files(self, node: Node) -> dict:
         return self.bundle.render(node.spec).files
 
-    def _boot_keepalived_in_order(self, history: History, deadline: float) -> None:
+    def _boot_keepalived_in_order(self, recorder: Recorder, deadline: float) -> None:
         """keepalived on the intended master first, then (once it is MASTER, gave up, or the
         bound passed) on its peer: how an operator brings a pair up. Started at the same
         instant, two BACKUP nodes with nopreempt race: whichever's master-down timer expires
-        first keeps the VIP, whatever the priorities (seen: the lower priority won by 0.1 s)."""
+        first keeps the VIP, whatever the priorities (seen: the lower priority won by 0.1 s).
+        Each start is recorded as the harness's action."""
+        history = recorder.history
         first = self.intended_owner
-        self._release_keepalived(first)
+        self._release_keepalived(first, recorder)
 
         def settled() -> bool:
             for e in reversed(history.events()):
@@ -232,11 +255,13 @@ class Pair:
         wait.until(settled, timeout=max(deadline - time.monotonic(), 0.1), interval=0.1)
         for n in self.nodes:
             if n is not first:
-                self._release_keepalived(n)
+                self._release_keepalived(n, recorder)
 
-    def _release_keepalived(self, node: Node) -> None:
+    def _release_keepalived(self, node: Node, recorder: Recorder) -> None:
+        """The node's first boot held keepalived back until its accounts existed; now start
+        it, as the service enabled at boot does from then on."""
         node.exec(["rm", "-f", HOLD_KEEPALIVED])
-        node.vcctl("start", "keepalived")
+        recorder.act("start-keepalived", node.name, by="harness")
 
     def _apply_accounts(self, node: Node) -> None:
         """The bundle's accounts, on this node only (never in the binlog), as the operator
@@ -262,21 +287,10 @@ class Pair:
         except Exception:
             return "?"
 
-    # --- readiness ---------------------------------------------------------------------
+    # --- readiness (named strategies: harness.readiness) -------------------------------
     def wait_mysqld(self, node: Node, timeout: float | None = None) -> None:
-        """Until mysqld answers: over TCP, or, every second, on its own socket inside the
-        node (a heal can come while another fault still cuts the node off the network)."""
-        timeout = timeout or self.ready_timeout
-        failures = itertools.count()
-
-        def answers() -> bool:
-            try:
-                return bool(node.sql("SELECT 1", timeout=1))
-            except Exception:
-                return next(failures) % 2 == 0 and node.vcctl("status", "mysqld") == "running"
-
-        if not wait.until(answers, timeout=timeout, interval=0.2):
-            raise self._timeout(f"mysqld on {node.name} to answer", timeout, first=node)
+        """Until mysqld on ``node`` answers (``readiness.MysqldAnswers``)."""
+        wait_for(self, MysqldAnswers(node=node), timeout or self.ready_timeout)
 
     def _wire_replication(self) -> None:
         user, password = self.bundle.replication_account
@@ -316,79 +330,122 @@ class Pair:
         )
 
     def wait_replication_running(self, timeout: float = 60) -> None:
-        if not wait.until(self.replication_running, timeout=timeout, interval=0.2):
-            detail = {n.name: self._safe_channels(n) for n in self.nodes}
-            raise self._timeout(f"both replication channels to run (now: {detail})", timeout)
+        wait_for(self, ReplicationRunning(), timeout)
 
-    def _safe_channels(self, node: Node) -> Any:
+    def replication_stuck(self) -> bool:
+        """An applier (SQL thread) stopped on an error: it never clears by itself (a 1062
+        after a split brain), so nobody should wait for convergence any longer."""
+        return any(c["sql_error"] for n in self.nodes for c in self.channels(n))
+
+    def convergence_bound_s(self) -> float:
+        """How long replication may take to resume: a dead TCP peer is noticed after
+        replica_net_timeout (the config's), then the reconnect retry, plus margin."""
         try:
-            return self.channels(node)
-        except Exception as exc:
-            return str(exc)
+            net = float(self.nodes[0].sql("SELECT @@replica_net_timeout AS t")[0]["t"])
+        except Exception:
+            net = 60.0
+        return net + CONNECT_RETRY_S + 15
+
+    def converge(self, bound: float | None = None) -> float | None:
+        """Wait (up to ``bound``, default ``convergence_bound_s``) until both channels run and
+        both GTID executed sets are equal; seconds it took, or None (an applier stopped on an
+        error ends the wait at once: it never clears by itself)."""
+        bound = self.convergence_bound_s() if bound is None else bound
+        started = time.monotonic()
+        state = wait.until(lambda: "stuck" if self.replication_stuck() else
+                           ("converged" if self.replication_running() and self.converged()
+                            else None), timeout=bound, interval=0.25)
+        return round(time.monotonic() - started, 2) if state == "converged" else None
 
     def vip_owners(self) -> list[str]:
+        """The nodes whose kernel holds the VIP now."""
         return [n.name for n in self.nodes if n.holds_vip()[0]]
 
     def wait_single_owner(self, timeout: float = 60) -> str:
-        owners = wait.until(lambda: (o := self.vip_owners()) and len(o) == 1 and o,
-                            timeout=timeout, interval=0.1)
-        if not owners:
-            raise self._timeout(f"exactly one VIP owner (now: {self.vip_owners()})", timeout)
-        return owners[0]
+        wait_for(self, SingleOwner(), timeout)
+        return self.vip_owners()[0]
 
-    def ensure_intended(self, timeout: float = 30) -> str:
+    def resolve(self, target: str, last_target: list[str] | None = None) -> Node:
+        """owner / standby (from who holds the VIP now), last-faulted (the previous fault's
+        target), or a node name."""
+        if target == "last-faulted":
+            if not last_target:
+                raise ConfigError("target last-faulted: no fault has started yet")
+            return self.node(last_target[0])
+        if target in ("owner", "standby"):
+            owners = self.vip_owners()
+            owner = self.node(owners[0]) if owners else self.nodes[0]
+            return owner if target == "owner" else self.peer(owner)
+        return self.node(target)
+
+    def ensure_intended(self, timeout: float = 30, history: History | None = None) -> str:
         """Both keepalived running and the VIP on the highest-priority node, so every test
-        starts from the state the operator intends.
+        starts from the state the operator intends; the harness's moves are recorded in
+        ``history`` when given. ReadinessTimeout (naming the state seen) after three tries.
 
         With nopreempt the owner is whoever won the start-up race or the last failover; a
         graceful keepalived restart on that node (priority-0 advert) hands the VIP over."""
+        rec = Recorder(self, history if history is not None else History())
         best = self.intended_owner
-        want = {n.name: ("MASTER" if n is best else "BACKUP") for n in self.nodes}
         for attempt in range(1, 4):
-            self._parallel(lambda n: n.vcctl("start", "keepalived"))
+            self._parallel(lambda n: rec.act("start-keepalived", n.name, by="harness"))
             # the intended master must be up and listening before the owner lets go, or the
             # VIP has nobody to go to (with the tutorial's check, a master that sees no VIP
             # stops its own keepalived)
-            wait.until(lambda: self.vrrp_states().get(best.name) in ("BACKUP", "MASTER"),
-                       timeout=timeout, interval=0.1)
+            wait.until(lambda: KeepalivedListening(node=best).ready(self), timeout=timeout,
+                       interval=0.1)
             owner = wait.until(lambda: (o := self.vip_owners()) and len(o) == 1 and o[0],
                                timeout=timeout, interval=0.1)
             if owner and owner != best.name:
-                old = self.node(owner)
-                old.vcctl("stop", "keepalived")
+                rec.act("stop-keepalived", owner, by="harness")
                 wait.until(lambda: self.vip_owners() == [best.name], timeout=10)
-                old.vcctl("start", "keepalived")
+                rec.act("start-keepalived", owner, by="harness")
             # A test starts from a settled pair: the owner MASTER, its peer BACKUP (a
             # restarted keepalived announces BACKUP only after its checks pass; that must not
             # land in the next test's history as an unexplained transition).
-            if wait.until(lambda: self.vrrp_states() == want and
-                          self.vip_owners() == [best.name], timeout=10, interval=0.1):
+            if wait.until(lambda: IntendedState().ready(self), timeout=10, interval=0.1):
                 return best.name
             log.info("the pair did not settle with %s as MASTER (attempt %d: %s); again",
                      best.name, attempt, self.vrrp_states())
-        raise self._timeout(f"{best.name} MASTER with the VIP and its peer BACKUP (now: "
-                            f"{self.vrrp_states()}, VIP on {self.vip_owners()})", timeout)
+        wait_for(self, IntendedState(), timeout=0)
+        return best.name
+
+    def record_setup(self) -> tuple[bool, History]:
+        """``ensure_intended`` with the pair observed: (reached, the recorded attempt). The
+        history has the schema of a bring-up (scenario ``setup``): when the intended state was
+        not reached it is judged by the bring-up checker, a FAIL with keepalived's and the
+        checks' evidence ("never came up as intended: VIP held by nobody")."""
+        history = History()
+        history.add("run", **self.run_header("setup"))
+        observers = start_observers(history, self)
+        reached = True
+        try:
+            history.add("phase", name="bring-up")
+            try:
+                self.ensure_intended(history=history)
+            except ReadinessTimeout as exc:
+                reached = False
+                history.add("note", text=f"not in the intended state: {exc.what}")
+            time.sleep(0.5)
+            history.add("phase", name="check")
+            history.add("final", **self.final_state())
+        finally:
+            stop_observers(observers)
+        return reached, history
 
     def vrrp_states(self) -> dict[str, str | None]:
-        """Each node's last VRRP state, from keepalived's own log file."""
-        from harness.node import KEEPALIVED_LOGS
-        from harness.observe import klog_events, parse_klog
+        """Each node's last VRRP state, from keepalived's own log files."""
         out: dict[str, str | None] = {}
         for n in self.nodes:
-            state = None
+            found = []
             for path in KEEPALIVED_LOGS:
                 try:
-                    lines = n.read_file(path).decode(errors="replace").splitlines()
+                    lines = n.read_file(path).decode(errors="replace").splitlines()[-200:]
                 except OSError:
                     continue
-                for line in lines[-200:]:
-                    parsed = parse_klog(line)
-                    for kind, f in klog_events(parsed[1], path.endswith("_vrrp.log")) \
-                            if parsed else []:
-                        if kind == "vrrp":
-                            state = (parsed[0], f["state"]) if state is None or \
-                                parsed[0] >= state[0] else state
-            out[n.name] = state[1] if state else None
+                if last := last_vrrp_state(lines, path.endswith("_vrrp.log")):
+                    found.append(last)
+            out[n.name] = max(found)[1] if found else None
         return out
 
     def converged(self) -> bool:
@@ -401,14 +458,24 @@ class Pair:
         ok = wait.until(self.converged, timeout=timeout, interval=0.25)
         return round(time.monotonic() - started, 2) if ok else None
 
-    def _timeout(self, what: str, timeout: float, first: Node | None = None) -> ReadinessTimeout:
-        """The error with every node's log tails, the node waited for first (CI output keeps
-        the head of a long message)."""
-        nodes = sorted(self.nodes, key=lambda n: n is not first)
-        return ReadinessTimeout(what, timeout, {n.name: n.log_tails() for n in nodes})
-
     def final_state(self, converged_after: float | None = None) -> dict[str, Any]:
-        """What each node holds now (the ``final`` history event)."""
+        """What each node holds now (the ``final`` history event), read until two readings in
+        a row agree: a transaction applied between the reads of one node's GTID set and its
+        table (a write a thawed mysqld had buffered) must not look like a divergence."""
+        nodes = self._read_nodes()
+        for _ in range(5):
+            again = self._read_nodes()
+            if _fingerprint(again) == _fingerprint(nodes):
+                break
+            nodes = again
+            time.sleep(0.5)
+        else:
+            for n in nodes.values():
+                n["unstable"] = True
+        return {"nodes": nodes, "vip_owners": self.vip_owners(),
+                "converged_after_s": converged_after}
+
+    def _read_nodes(self) -> dict[str, Any]:
         nodes: dict[str, Any] = {}
         for n in self.nodes:
             try:
@@ -423,8 +490,7 @@ class Pair:
                 }
             except Exception as exc:
                 nodes[n.name] = {"reachable": False, "error": str(exc)[:300]}
-        owners = self.vip_owners()
-        return {"nodes": nodes, "vip_owners": owners, "converged_after_s": converged_after}
+        return nodes
 
     # --- reset between tests -----------------------------------------------------------
     def reset(self) -> float:
@@ -441,24 +507,23 @@ class Pair:
         try:
             self._parallel(self._revive)
             self._parallel(self.wait_mysqld)
-            broken = any(c["sql_error"] for n in self.nodes for c in self.channels(n))
+            broken = self.replication_stuck()
             why = "replication broken beyond START REPLICA"
+            if not broken:
+                for n in self.nodes:
+                    n.sql("START REPLICA")
+                self.wait_replication_running()
+                self.ensure_intended()
         except HarnessError as exc:
             # The previous test's verdict is recorded; the next test gets a working pair.
-            broken, why = True, f"a node did not come back ({str(exc).splitlines()[0]})"
+            broken, why = True, f"the pair did not come back ({str(exc).splitlines()[0]})"
         if broken:
             log.info("%s: rebuilding the nodes", why)
             self.rebuild()
-        else:
-            for n in self.nodes:
-                n.sql("START REPLICA")
-            self.wait_replication_running()
-            self.ensure_intended()
         self.timings["reset_s"] = round(time.monotonic() - started, 2)
         return self.timings["reset_s"]
 
     def _revive(self, node: Node) -> None:
-        from harness.faults.network import flush_chains
         st = node.status()
         if st["paused"]:
             node.unpause()
@@ -471,7 +536,8 @@ class Pair:
 
     def rebuild(self) -> None:
         """Replace both nodes with fresh ones on the same network, booted exactly like at
-        bring-up (that recording is kept; this one is not judged)."""
+        bring-up (that recording is kept; this one is not judged), then put in the intended
+        state; ReadinessTimeout when even a fresh pair does not get there."""
         for n in self.nodes:
             self.engine.remove_container(n.container_name)
             n.forget()
@@ -492,3 +558,8 @@ class Pair:
     def _parallel(self, fn) -> list[Any]:
         with ThreadPoolExecutor(len(self.nodes)) as pool:
             return list(pool.map(fn, self.nodes))
+
+
+def _fingerprint(nodes: dict[str, Any]) -> list:
+    return [(name, n.get("gtid_executed"), n.get("checksum"), len(n.get("write_ids") or []))
+            for name, n in sorted(nodes.items())]

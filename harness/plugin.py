@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -27,11 +28,30 @@ from typing import Any
 
 import pytest
 
+from harness import reaper
+from harness.api import bring_up, prepare, run_fault, setup_failure
+from harness.bundle import load_bundle
+from harness.engine import Engine
+from harness.errors import HarnessError
+from harness.exitcodes import (
+    EXIT_INTERRUPTED,
+    EXIT_PASS,
+    EXIT_UNKNOWN,
+    EXIT_USAGE,
+    EXIT_VIOLATION,
+    status_for,
+)
 from harness.files import write_json
+from harness.images import ensure_node
+from harness.judge import gate
+from harness.outcome import explain
+from harness.progress import ProgressHandler
+from harness.report import failing, summary_table, write_all
 from harness.report.summary import read_result
+from harness.results import safe_name
 from harness.settings import Settings
+from harness.validate import validate_or_raise
 
-EXIT_PASS, EXIT_VIOLATION, EXIT_UNKNOWN, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 SETTINGS = pytest.StashKey[Settings]()
 RESULT_DIR = pytest.StashKey[str]()
 log = logging.getLogger("vipchaos")
@@ -75,7 +95,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput") and "vipchaos_run_dir" in config.workerinput:
         s.run_dir = Path(config.workerinput["vipchaos_run_dir"])
     config.stash[SETTINGS] = s
-    _setup_logging()
+    _setup_logging(s.worker)
     if not hasattr(config, "workerinput"):  # the controller (or a plain session)
         s.run_dir.mkdir(parents=True, exist_ok=True)
         latest = s.run_dir.parent / "latest"
@@ -100,12 +120,11 @@ def pytest_configure_node(node) -> None:
     node.workerinput["vipchaos_run_dir"] = str(node.config.stash[SETTINGS].run_dir)
 
 
-def _setup_logging() -> None:
+def _setup_logging(worker: str) -> None:
     """Progress and warnings go to the real stderr (pytest captures the others)."""
-    from harness.progress import ProgressHandler
     if any(getattr(h, "_vipchaos", False) for h in log.handlers):
         return
-    h = ProgressHandler(sys.__stderr__)
+    h = ProgressHandler(sys.__stderr__, worker=worker)
     h._vipchaos = True  # type: ignore[attr-defined]
     log.addHandler(h)
     log.setLevel(logging.INFO)
@@ -200,8 +219,6 @@ def in_pair_order(items: list[pytest.Item]) -> list[pytest.Item]:
 
 
 def _bundle_faults(name: str) -> list[str] | None:
-    from harness.bundle import load_bundle
-    from harness.errors import HarnessError
     try:
         return load_bundle(name).faults
     except HarnessError:
@@ -215,13 +232,11 @@ def vipchaos_settings(pytestconfig: pytest.Config) -> Settings:
 
 @pytest.fixture(scope="session")
 def docker_engine():
-    from harness.engine import Engine
     return Engine()
 
 
 @pytest.fixture(scope="session")
 def node_image(docker_engine, vipchaos_settings) -> str:
-    from harness.images import ensure_node
     ref, _ = ensure_node(docker_engine, base=vipchaos_settings.base_image)
     return ref
 
@@ -242,9 +257,6 @@ class PairPool:
 
     def bundle(self, name: str):
         if name not in self.bundles:
-            from harness.bundle import load_bundle
-            from harness.results import safe_name
-            from harness.validate import validate_or_raise
             b = load_bundle(name)
             rep = validate_or_raise(b, self.engine, self.image, say=log.warning)
             write_json(self.settings.run_dir / f"validation-{safe_name(b.name)}.json",
@@ -264,18 +276,14 @@ class PairPool:
         return self.pairs[name]
 
     def _bring_up(self, bundle):
-        from harness.api import bring_up
         log.info("%s: engine %s", bundle.name, self.settings.engine)
-        pair = bring_up(self.engine, self.image, bundle, subnet=self.settings.subnet,
+        return bring_up(self.engine, self.image, bundle, subnet=self.settings.subnet,
                         out_dir=self.bringup_dir(bundle.name), manual=self.settings.keep)
-        pair.fresh = True  # bring_up left it in the intended state: no reset needed
-        return pair
 
     def bringup_dir(self, bundle_name: str) -> Path:
         """Where this process records a bring-up of the bundle: one directory per worker and
         bring-up (xdist workers each bring up their own pair of a bundle; two writers of one
         history interleaved their lines once)."""
-        from harness.results import safe_name
         self._bringups[bundle_name] = self._bringups.get(bundle_name, 0) + 1
         n = self._bringups[bundle_name]
         name = "-".join(x for x in (safe_name(bundle_name), "bring-up", self.settings.worker,
@@ -294,7 +302,6 @@ class PairPool:
 
 @pytest.fixture(scope="session")
 def pair_pool(docker_engine, node_image, vipchaos_settings):
-    from harness import reaper
     removed = reaper.reap_dead(docker_engine)
     if removed:
         log.info("removed what dead runs left: %s", ", ".join(removed))
@@ -322,30 +329,33 @@ def booted_pair(bundle_name, pair_pool):
     return pair_pool.pair(bundle_name)
 
 
-def ready(pair):
-    """The pair reset (faults healed, replication running, the intended node owning the VIP);
-    one just brought up is in that state already."""
-    if pair.setup_error:
-        pytest.fail(pair.setup_error, pytrace=False)
-    if not getattr(pair, "fresh", False):
-        pair.reset()
-    pair.fresh = False
-    return pair
+def ready(pair, request: pytest.FixtureRequest, settings: Settings):
+    """The pair in its intended state (faults healed, replication running, the intended node
+    owning the VIP); one just brought up is in it already. A pair that cannot get there fails
+    the test on the recorded attempt's evidence (a violation of the config, exit 1), not as a
+    harness error."""
+    if prepare(pair) is None:
+        return pair
+    out = settings.run_dir / safe_name(f"{pair.bundle.name}-{request.node.name}")
+    result = setup_failure(pair, request.node.name, out)
+    request.node.stash[RESULT_DIR] = str(out)
+    pytest.fail(f"{pair.bundle.name}: never came up as intended, so this test could not run:\n"
+                + explain(result), pytrace=False)
 
 
 @pytest.fixture
-def pair(booted_pair):
+def pair(booted_pair, request, vipchaos_settings):
     """This worker's pair of the bundle under test, reset to its intended state before the
     test."""
-    return ready(booted_pair)
+    return ready(booted_pair, request, vipchaos_settings)
 
 
 @pytest.fixture
-def pair_of(pair_pool):
+def pair_of(pair_pool, request, vipchaos_settings):
     """``pair_of(bundle)``: this worker's pair of a bundle named by data (an incident file's
     ``bundle``: a shipped name or a directory), reset. Mark the test ``on_pair(bundle)`` so it
     is dealt out with that bundle's other tests and finds its pair up."""
-    return lambda ref: ready(pair_pool.pair(str(ref)))
+    return lambda ref: ready(pair_pool.pair(str(ref)), request, vipchaos_settings)
 
 
 @pytest.fixture
@@ -377,10 +387,8 @@ def chaos(pair, vipchaos_settings, request, vipchaos_rep):
     Workload on, fault injected and verified, held long enough for a failover under this
     bundle's timing (healed 2 s after the migration completed), healed, converged, checked and
     judged against the bundle's accepted risks; history and result saved under the run dir.
-    Returns the ``Result``; pass it to ``harness.expect.assert_outcome``.
+    Returns the ``Result``; pass it to ``harness.outcome.assert_outcome``.
     """
-    from harness.api import run_fault
-    from harness.results import safe_name
 
     def run(fault: str, target: str = "owner", hold: float | None = None, **params):
         rep = f"-rep{vipchaos_rep}" if vipchaos_rep else ""
@@ -464,14 +472,10 @@ def _runs_suites(config: pytest.Config) -> bool:
 
 
 def _preflight() -> None:
-    import os
-
-    from harness.errors import HarnessError
     if hasattr(os, "geteuid") and os.geteuid() != 0:
         pytest.exit("vipchaos: the chaos suites need root (the harness makes a veth pair and "
                     "iptables rules on the host): run as root", returncode=EXIT_UNKNOWN)
     try:
-        from harness.engine import Engine
         Engine()
     except HarnessError as exc:
         pytest.exit(f"vipchaos: {exc}", returncode=EXIT_UNKNOWN)
@@ -480,7 +484,6 @@ def _preflight() -> None:
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if hasattr(session.config, "workerinput"):
         return
-    from harness.judge import gate
     tests = list(_SESSION.get("tests", {}).values())
     if session.config.getoption("collectonly", False):
         return  # nothing was run: no gate
@@ -507,10 +510,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"), "gate": ok, "why": why,
         "tests": [dict(t, status=s) for t, s in zip(tests, statuses, strict=True)]}, indent=1)
     session.config._vipchaos_gate = (ok, why)  # type: ignore[attr-defined]
-    if "fail" in statuses:
-        session.exitstatus = EXIT_VIOLATION
-    elif not ok:
-        session.exitstatus = EXIT_UNKNOWN
+    if not ok or "fail" in statuses:
+        session.exitstatus = status_for(statuses)
     elif exitstatus == pytest.ExitCode.TESTS_FAILED:
         session.exitstatus = EXIT_VIOLATION  # a non-chaos test (unit, smoke) failed
     elif exitstatus != pytest.ExitCode.OK:
@@ -527,7 +528,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     gate_info = getattr(config, "_vipchaos_gate", None)
     if gate_info is None:
         return
-    from harness.report import failing, summary_table, write_all
     out = write_all(run_dir)
     tr = terminalreporter
     tr.section("vipchaos summary")

@@ -8,7 +8,6 @@ messages (warnings, results) always get a line of their own.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import time
 from typing import IO
@@ -27,10 +26,10 @@ def phase(test: str, name: str) -> None:
 
 
 class ProgressHandler(logging.Handler):
-    def __init__(self, stream: IO[str] | None = None, live: bool | None = None) -> None:
+    def __init__(self, stream: IO[str] | None = None, live: bool | None = None,
+                 worker: str = "") -> None:
         super().__init__()
         self.stream = stream or sys.__stderr__
-        worker = os.environ.get("PYTEST_XDIST_WORKER")
         self.prefix = f"[vipchaos {worker}] " if worker else "[vipchaos] "
         self.live = (self.stream.isatty() and not worker) if live is None else live
         self._showing = False

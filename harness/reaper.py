@@ -61,3 +61,14 @@ def reap_all(engine, say: Callable[[str], None] | None = None) -> list[str]:
     for r in victims:
         (say or (lambda _: None))(f"removing {r}")
     return remove(engine, victims, say)
+
+
+def clean(engine, *, everything: bool = False, dry_run: bool = False,
+          say: Callable[[str], None] | None = None) -> tuple[list[Resource], int, list[str]]:
+    """``vipchaos clean``: (what would go, how many live resources stay, what went). Without
+    ``everything`` only what dead runs left; ``engine`` None (Docker unreachable): the host's
+    links and chains only."""
+    found = inventory(engine, everything=everything)
+    victims = found if everything else dead(found)
+    removed = [] if dry_run or not victims else remove(engine, victims, say)
+    return victims, len(found) - len(victims), removed

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from harness import report, timeline
-from harness.api import bring_up
+from harness.api import bring_up, setup_failure
 from harness.bundle import load_bundle
 from harness.engine import Engine
-from harness.errors import HarnessError
 from harness.expectations import Expectation
 from harness.images import ensure_node
 from harness.incident import load_incident
@@ -81,11 +80,12 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
              (bundle if own else pair.bundle).name, inc.source)
     if own:
         pair = bring_up(engine, image, bundle, subnet=subnet)
+    out = run_dir / safe_name(f"{pair.bundle.name}-{scenario.name}")
     try:  # the pair is up already: `with pair` would boot it a second time
-        if pair.setup_error:
-            raise HarnessError(pair.setup_error)
-        result = run_scenario(pair, scenario,
-                              run_dir / safe_name(f"{pair.bundle.name}-{scenario.name}"))
+        if pair.setup_history is not None:  # it never came up as intended: that is the FAIL
+            result = setup_failure(pair, scenario.name, out)
+        else:
+            result = run_scenario(pair, scenario, out)
     finally:
         if own:
             pair.down()

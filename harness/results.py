@@ -9,6 +9,7 @@ exploration, ``vipchaos check`` and ``vipchaos up`` sessions all judge through i
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,10 @@ from typing import Any
 from harness import checkers
 from harness.checkers.query import bounds, run_info
 from harness.checkers.verdict import Verdict
+from harness.errors import ConfigError
 from harness.expectations import Expectation
-from harness.files import write_json
-from harness.history import Event, History
+from harness.files import RunFileError, write_json
+from harness.history import Event, History, load
 from harness.judge import Judgement, judge
 
 
@@ -89,7 +91,8 @@ def result_of(events: list[Event], out_dir: Path | None = None) -> Result:
     run = run_info(events)
     verdicts, judgement = judge_history(events)
     skipped = judgement.reasons[0] if judgement.status == "skipped" else None
-    return Result(run.get("scenario", "?"), run.get("bundle", "?"), verdicts, judgement,
+    return Result(run.get("test") or run.get("scenario", "?"), run.get("bundle", "?"), verdicts,
+                  judgement,
                   sorted(events, key=lambda e: e["t"]), out_dir, skipped)
 
 
@@ -104,3 +107,44 @@ def save(result: Result, history: History | None, out_dir: Path) -> None:
     if history is not None:
         history.save(out_dir / "history.jsonl")
     write_json(out_dir / "result.json", result.to_dict())
+
+
+# --- stored runs ------------------------------------------------------------------------------
+def run_path(text: str) -> Path:
+    """A run or test directory as given; ``latest`` means runs/latest. Missing: usage error."""
+    p = Path(text)
+    if not p.exists() and not p.is_symlink() and text in ("latest", "last"):
+        p = Path("runs") / "latest"
+    if p.is_symlink() and not p.exists():
+        raise ConfigError(f"{text} points to {os.readlink(p)}, which no longer exists")
+    if not p.exists():
+        raise ConfigError(f"{text}: no such directory (runs are under runs/; runs/latest is "
+                          "the newest)")
+    return p
+
+
+def histories_in(path: Path) -> list[Path]:
+    """The histories ``check`` judges: the file, the directory's, or each test directory's."""
+    if path.is_file():
+        return [path]
+    if (path / "history.jsonl").is_file():
+        return [path / "history.jsonl"]
+    found = sorted(path.glob("*/history.jsonl"))
+    if not found:
+        raise ConfigError(f"{path}: no history.jsonl here or in its test directories (give a "
+                          "run directory such as runs/latest, a test directory inside it, or "
+                          "runs/up-<run> of a `vipchaos up` pair)")
+    return found
+
+
+def judge_stored(path: Path) -> Result:
+    """One stored history's result (``vipchaos check``); one that cannot be read is *unknown*,
+    naming file:line."""
+    try:
+        events = load(path)
+        if not events:
+            raise RunFileError(f"{path}: empty history")
+    except RunFileError as exc:
+        return Result(path.parent.name, "?", [], Judgement("unknown", [f"unknown: {exc}"]), [],
+                      path.parent)
+    return result_of(events, path.parent)

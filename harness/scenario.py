@@ -4,8 +4,9 @@ Phases (each recorded as a ``phase`` event): observe, workload, faults per the t
 converge, final state, check. Everything the checkers and the judge need goes into the history
 (the ``run`` header with the config's bounds and the declared expectations, fault events with
 their target and owner at start, the ``final`` state), so ``judge_history(events)`` gives the
-same outcome from a stored ``history.jsonl``. Suites and incident replay both go through
-``run_scenario``; teardown of observers, writer and faults always runs.
+same outcome from a stored ``history.jsonl``. Suites, exploration and incident replay all go
+through ``run_scenario``; faults and actions go through the one recorder (``harness.recorder``);
+teardown of observers, writer and faults always runs.
 """
 
 from __future__ import annotations
@@ -17,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from harness import conditions, wait
-from harness.actions import run_action
-from harness.errors import ConfigError, FaultNotApplicable, FaultUnsupported
 from harness.expectations import Expectation
-from harness.faults import Fault, make_fault
+from harness.faults import Fault
 from harness.history import Event, History
-from harness.observe import start_observers, stop_observers
+from harness.observers import start_observers, stop_observers
 from harness.pair import Pair
 from harness.progress import phase
+from harness.recorder import Recorder
 from harness.results import Result, result_of, save
 from harness.workload import Writer
 
@@ -72,12 +72,16 @@ class Scenario:
 
 
 def run_scenario(pair: Pair, scenario: Scenario, out_dir: Path | None = None) -> Result:
+    """Run ``scenario`` on ``pair`` (reset to its intended state beforehand), judge it, and save
+    its history and result under ``out_dir``. Teardown (observers, writer, faults) always runs."""
     history = History()
     history.add("run", **pair.run_header(scenario.name, scenario.expectations))
+    recorder = Recorder(pair, history)
     name = f"{pair.bundle.name}/{scenario.name}"
     phase(name, "observe")
     observers: list = []
     writer: Writer | None = None
+    skipped = None
     try:
         history.add("phase", name="observe")
         observers = start_observers(history, pair)
@@ -87,22 +91,12 @@ def run_scenario(pair: Pair, scenario: Scenario, out_dir: Path | None = None) ->
                         prefix=f"{scenario.name[:24]}-{int(time.time())}").start()
         log.info("%s: workload at %g writes/s through %s", name, scenario.rate,
                  pair.topology.vip)
-        skipped = _run_timeline(pair, scenario, history)
+        skipped = _run_timeline(pair, scenario, recorder)
         history.add("phase", name="heal")
         phase(name, "heal")
-        _heal_all(pair, history)
+        recorder.heal_all()
         if not skipped:
-            # recovery: keep writing until a write succeeded after the last heal or restore
-            # (or the config's bound passed), so "service after the heal" is observed, not cut
-            # short by the end of the run
-            healed_at = max((e["t"] for e in history.events() if (
-                e["kind"] == "fault" and e.get("phase") == "healed") or (
-                e["kind"] == "action" and e.get("phase") == "done")), default=0.0)
-            wait.until(lambda: any(e["kind"] == "op" and e["type"] == "ok" and e["t"] > healed_at
-                                   for e in history.events("op")),
-                       timeout=pair.bundle.migration_bound_s(), interval=0.2)
-            wait.until(lambda: len(pair.vip_owners()) == 1, timeout=30, interval=0.2)
-            time.sleep(scenario.settle)
+            _recover(pair, history, scenario.settle)
     except BaseException:  # interrupted or crashed: stop observing before teardown
         stop_observers(observers)
         observers = []
@@ -110,21 +104,13 @@ def run_scenario(pair: Pair, scenario: Scenario, out_dir: Path | None = None) ->
     finally:
         if writer:
             writer.stop()
-        _heal_all(pair, history)
+        recorder.heal_all()
     history.add("phase", name="converge")
     converged_after = None
     if not skipped:
-        bound = convergence_bound_s(pair)
+        bound = pair.convergence_bound_s()
         phase(name, f"converge (up to {bound:.0f} s)")
-        started = time.monotonic()
-        # An SQL-thread error (e.g. 1062 duplicate key) never clears by itself: stop waiting,
-        # also when it appears only once the resumed channel meets the conflicting rows.
-        state = wait.until(lambda: "stuck" if _sql_error(pair) else
-                           ("converged" if pair.replication_running()
-                            and pair.converged() else None),
-                           timeout=bound, interval=0.25)
-        if state == "converged":
-            converged_after = round(time.monotonic() - started, 2)
+        converged_after = pair.converge(bound)
     # Every window the run will be judged on must have been observed: a convergence that
     # stopped early (an applier error right after the heal) must not end the observation
     # before heal + settle, where an after-heal window opens.
@@ -144,6 +130,20 @@ def run_scenario(pair: Pair, scenario: Scenario, out_dir: Path | None = None) ->
     return result
 
 
+def _recover(pair: Pair, history: History, settle: float) -> None:
+    """Keep writing until a write succeeded after the last heal or restore (or the config's
+    bound passed), so "service after the heal" is observed rather than cut short by the end of
+    the run; then until one node holds the VIP, then ``settle`` seconds more."""
+    healed_at = max((e["t"] for e in history.events() if (
+        e["kind"] == "fault" and e.get("phase") == "healed") or (
+        e["kind"] == "action" and e.get("phase") == "done")), default=0.0)
+    wait.until(lambda: any(e["type"] == "ok" and e["t"] > healed_at
+                           for e in history.events("op")),
+               timeout=pair.bundle.migration_bound_s(), interval=0.2)
+    wait.until(lambda: len(pair.vip_owners()) == 1, timeout=30, interval=0.2)
+    time.sleep(settle)
+
+
 #: how long past the last window's opening a run keeps observing (an after-heal window of a
 #: single instant says little)
 OBSERVE_AFTER_S = 1.0
@@ -160,13 +160,15 @@ def observation_horizon(events: list[Event], settle_s: float) -> float:
     return 0.0 if last is None else round(last + settle_s + OBSERVE_AFTER_S, 3)
 
 
-def _run_timeline(pair: Pair, scenario: Scenario, history: History) -> str | None:
+def _run_timeline(pair: Pair, scenario: Scenario, recorder: Recorder) -> str | None:
     """Run the steps in order: each starts once the previous one has started, its ``at`` has
     passed and its ``when`` condition holds; faults heal after their duration, once their
     ``heal_when`` holds, or at the end. Returns a skip reason, or None.
 
     The timeline ends when every step has started and every fault with a duration or a heal
     condition has healed (others heal at the end), but not before ``scenario.duration``."""
+    history = recorder.history
+    name = f"{pair.bundle.name}/{scenario.name}"
     t0 = time.monotonic() + scenario.warmup
     history.add("phase", name="timeline", t=history.now() + scenario.warmup)
     steps = list(enumerate(scenario.steps))
@@ -183,12 +185,12 @@ def _run_timeline(pair: Pair, scenario: Scenario, history: History) -> str | Non
             if not fault.active:
                 continue
             if heal_at[0] is not None and step.heal_once_moved and heal_at[0] > now + 2 \
-                    and _moved_and_served(events, fault):
+                    and conditions.vip_moved(events, step=i):
                 heal_at[0] = now + 2.0  # migration complete: heal soon, keep writing
             if i in heal_conds and heal_conds[i](events):
                 heal_at[0] = now
             if heal_at[0] is not None and now >= heal_at[0]:
-                _heal(fault, history)
+                recorder.heal(fault)
         if steps:
             i, step = steps[0]
             waiting_since = now if waiting_since is None else waiting_since
@@ -199,15 +201,22 @@ def _run_timeline(pair: Pair, scenario: Scenario, history: History) -> str | Non
                     history.add("step", phase="reached", step=i, when=step.when)
                     continue
                 if step.action:
-                    _act(pair, scenario, i, step, history, last_target)
+                    phase(name, f"{step.action} ({step.target})")
+                    recorder.act(step.action, step.target, step=i, params=step.params,
+                                 last_target=last_target)
                     continue
-                fault, reason = _start(pair, scenario, i, step, history, last_target)
-                if reason:
-                    return reason
-                if step.duration is not None or i in heal_conds:
+                history.add("phase", name="inject")
+                phase(name, f"fault {step.fault} ({step.target})")
+                injected = recorder.inject(step.fault, step.target, step=i, params=step.params,
+                                           last_target=last_target)
+                if injected.phase == "skipped":
+                    return injected.detail
+                if injected.phase == "start":
+                    history.add("phase", name="hold")
+                if injected.phase == "start" and (step.duration is not None or i in heal_conds):
                     heal = (step.at or now) + step.duration if step.duration is not None \
                         else None
-                    timed.append((i, step, fault, [heal]))
+                    timed.append((i, step, injected.fault, [heal]))
                 continue
             if now - waiting_since > step.timeout:
                 history.add("step", phase="timeout", step=i, label=step.label, when=step.when,
@@ -223,117 +232,3 @@ def _run_timeline(pair: Pair, scenario: Scenario, history: History) -> str | Non
         if done and now >= (end or 0):
             return None
         time.sleep(0.05)
-
-
-def _act(pair: Pair, scenario: Scenario, index: int, step: Step, history: History,
-         last_target: list[str]) -> None:
-    node = resolve_target(pair, step.target, last_target)
-    phase(f"{pair.bundle.name}/{scenario.name}", f"{step.action} on {node.name}")
-    t = history.now()
-    history.add("action", t=t, phase="start", action=step.action, node=node.name, step=index,
-                target=step.target)
-    try:
-        detail = run_action(step.action, pair, node, **step.params)
-    except Exception as exc:
-        history.add("action", phase="failed", action=step.action, node=node.name, step=index,
-                    detail=str(exc)[:300])
-        log.warning("%s on %s failed: %s", step.action, node.name, exc)
-        return
-    history.add("action", phase="done", action=step.action, node=node.name, step=index,
-                detail=detail, started=t)
-
-
-def _start(pair: Pair, scenario: Scenario, index: int, step: Step, history: History,
-           last_target: list[str] | None = None) -> tuple[Fault, str | None]:
-    target = resolve_target(pair, step.target, last_target)
-    if last_target is not None:
-        last_target[:] = [target.name]
-    owners = pair.vip_owners()
-    fault = make_fault(step.fault, pair, target, **step.params)
-    fault.step = index
-    history.add("phase", name="inject")
-    phase(f"{pair.bundle.name}/{scenario.name}", f"fault {fault} ({step.target})")
-    t_start = history.now()
-    common = {"fault": fault.name, "step": index, "nodes": fault.nodes, "target": step.target,
-              "owner_at_start": owners[0] if len(owners) == 1 else None,
-              "owners_at_start": owners, "removes_service": fault.removes_service}
-    try:
-        detail = fault.start()
-    except FaultUnsupported as exc:
-        history.add("fault", phase="skipped", detail=str(exc), **common)
-        fault.heal()
-        return fault, str(exc)
-    except FaultNotApplicable as exc:  # nothing to act on now: the sequence goes on without it
-        history.add("fault", phase="not-applicable", detail=str(exc), **common)
-        log.info("%s/%s: %s", pair.bundle.name, scenario.name, exc)
-        fault.withdraw()
-        return fault, None
-    history.add("fault", t=t_start, phase="start", detail=detail, verified_at=history.now(),
-                **common)
-    history.add("phase", name="hold")
-    return fault, None
-
-
-def _moved_and_served(events: list[Event], fault: Fault) -> bool:
-    """A node other than the fault's target holds the VIP and acknowledged a write since."""
-    starts = [e for e in events if e["kind"] == "fault" and e.get("step") == fault.step
-              and e["phase"] == "start"]
-    if not starts:
-        return False
-    t0 = starts[-1]["t"]
-    moved = next((e["t"] for e in events if e["kind"] == "vip" and e["t"] >= t0 and e["held"]
-                  and e["node"] not in fault.nodes), None)
-    return moved is not None and any(
-        e["kind"] == "op" and e["type"] == "ok" and e["t"] >= moved
-        and e.get("node") not in fault.nodes for e in events)
-
-
-def _heal(fault: Fault, history: History) -> None:
-    """Heal and record it, stamped when the heal began (a repair that waits for mysqld to
-    answer must not make the pair's reaction look earlier than the heal)."""
-    if fault.active:
-        t = history.now()
-        try:
-            fault.heal()
-        except Exception as exc:
-            log.warning("healing %s failed: %s", fault, exc)
-            history.add("fault", phase="heal-failed", fault=fault.name,
-                        step=getattr(fault, "step", None), nodes=fault.nodes, detail=str(exc))
-            raise
-        history.add("fault", t=t, phase="healed", fault=fault.name,
-                    step=getattr(fault, "step", None), nodes=fault.nodes,
-                    done_at=history.now())
-
-
-def _heal_all(pair: Pair, history: History) -> None:
-    for f in reversed(list(pair.active_faults)):
-        _heal(f, history)
-
-
-def _sql_error(pair: Pair) -> bool:
-    return any(c["sql_error"] for n in pair.nodes for c in pair.channels(n))
-
-
-def resolve_target(pair: Pair, target: str, last_target: list[str] | None = None):
-    """owner / standby (from who holds the VIP now), last-faulted (the previous fault's
-    target), or a node name."""
-    if target == "last-faulted":
-        if not last_target:
-            raise ConfigError("target last-faulted: no fault has started yet")
-        return pair.node(last_target[0])
-    if target in ("owner", "standby"):
-        owners = pair.vip_owners()
-        owner = pair.node(owners[0]) if owners else pair.nodes[0]
-        return owner if target == "owner" else pair.peer(owner)
-    return pair.node(target)
-
-
-def convergence_bound_s(pair: Pair) -> float:
-    """How long replication may take to resume: a dead TCP peer is noticed after
-    replica_net_timeout (the config's), then the reconnect retry, plus margin."""
-    from harness.pair import CONNECT_RETRY_S
-    try:
-        net = float(pair.nodes[0].sql("SELECT @@replica_net_timeout AS t")[0]["t"])
-    except Exception:
-        net = 60.0
-    return net + CONNECT_RETRY_S + 15

@@ -39,6 +39,8 @@ class Settings:
     #: this process's xdist worker ("gw0", ...) or "" (a plain session): files a worker
     #: writes on its own carry it, so no two processes write one file
     worker: str = ""
+    #: whether VIPCHAOS_CONFIG named the bundles (the CLI then needs no --config)
+    bundles_from_env: bool = False
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -46,6 +48,7 @@ class Settings:
         s = cls()
         if "VIPCHAOS_CONFIG" in env:
             s.bundles = [b.strip() for b in env["VIPCHAOS_CONFIG"].split(",") if b.strip()]
+            s.bundles_from_env = bool(s.bundles)
         if env.get("VIPCHAOS_RUN_DIR"):
             s.run_dir = Path(env["VIPCHAOS_RUN_DIR"])
         else:

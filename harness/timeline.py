@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from harness.checkers.query import judged_events
 from harness.history import Event
 
 
 def render(events: Iterable[Event], width: int = 100) -> str:
-    events = list(events)
+    events = judged_events(list(events))
     origin = next((e["t"] for e in events if e["kind"] == "phase"
                    and e.get("name") == "timeline"), 0.0)
     events = [{**e, "t": round(e["t"] - origin, 3)} for e in events]
@@ -68,7 +69,16 @@ def _describe(e: Event) -> str | None:
     if kind == "vip":
         if e["held"] is None:
             return f"vip     {e['node']} not observable ({e.get('why', '')[:40]})"
+        if e.get("source") == "dump":
+            return f"vip     {e['node']} {'holds' if e['held'] else 'does not hold'} the VIP"
         return f"vip     {e['node']} {'takes' if e['held'] else 'drops'} the VIP"
+    if kind == "stream" and e.get("state") == "down" and "observation ended" not in \
+            e.get("why", ""):
+        return f"stream  {e['node']} addresses: {e['state']} ({e.get('why', '')[:60]})"
+    if kind == "service" and e.get("event") in ("started", "exited"):
+        how = f" signal {e['signal']}" if "signal" in e else \
+            f" status {e['status']}" if "status" in e else ""
+        return f"service {e['node']} {e['service']} {e['event']}{how}"
     if kind == "phase" and e["name"] in ("heal", "converge", "check"):
         return f"phase   {e['name']}"
     if kind == "repl" and e.get("error"):

@@ -23,7 +23,7 @@ import pytest
 
 from harness.api import run_fault
 from harness.bundle import BUNDLES_DIR, resolve
-from harness.expect import assert_outcome
+from harness.outcome import assert_outcome
 from harness.results import Result, safe_name
 from harness.scenario import Scenario, Step, run_scenario
 

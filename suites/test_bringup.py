@@ -8,7 +8,7 @@ in risks.toml gets it accepted only if it really happens, as declared."""
 
 import pytest
 
-from harness.expect import assert_outcome
+from harness.outcome import assert_outcome
 
 
 @pytest.mark.chaos

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.expect import explain
+from harness.outcome import explain
 from harness.replay import pooled_bundle, replay
 
 INCIDENTS = sorted((Path(__file__).parent.parent / "incidents").glob("*.yaml"))

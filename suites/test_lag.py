@@ -6,7 +6,7 @@ hold then: arrived late, conflicting, or lost."""
 
 import pytest
 
-from harness.expect import assert_outcome
+from harness.outcome import assert_outcome
 from harness.results import safe_name
 from harness.scenario import Scenario, Step, run_scenario
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.expect import assert_outcome
+from harness.outcome import assert_outcome
 
 CASES = [
     ("isolate-node", "owner"),

@@ -4,7 +4,7 @@ invariant, plus redundancy restored after each restore and service after every h
 
 import pytest
 
-from harness.expect import assert_outcome
+from harness.outcome import assert_outcome
 from harness.results import safe_name
 from harness.scenario import run_scenario
 from harness.sequences import fail_restore_fail, standby_fail_restore

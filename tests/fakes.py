@@ -25,6 +25,7 @@ import pymysql
 from harness.bundle import NodeSpec
 from harness.errors import CommandError
 from harness.node import Node
+from harness.pair import Pair
 
 VIP = "198.18.151.100"
 GATEWAY = "198.18.151.1"  # the topology's host_ip
@@ -186,6 +187,10 @@ class FakeEngine:
                 (0, "1 packets transmitted, 1 received\n")
         if text.startswith("ps -o stat= -C mysqld"):
             return 0, {"running": "Ssl\n", "frozen": "Tsl\n"}.get(c.services["mysqld"], "")
+        if text.startswith("pgrep -x mysqld"):
+            return 0, "" if c.services["mysqld"] == "stopped" else "4242\n"
+        if text.startswith("ls /etc/keepalived/check*.sh"):
+            return 0, "/etc/keepalived/check_mysql.sh\n"
         if text.startswith("ps -eo args"):
             return 0, "keepalived -n\n" + ("sleep 3600\n" if c.files.get("hung") else "")
         if "check*.sh" in text and "printf" in text:  # hang-check's inject
@@ -399,6 +404,8 @@ class FakePair:
 
     def node(self, name: str) -> FakeNode:
         return next(n for n in self.nodes if n.name == name)
+
+    resolve = Pair.resolve  # owner / standby / last-faulted / a node name, as the pair does
 
     def peer(self, node: Node) -> FakeNode:
         return next(n for n in self.nodes if n is not node)

@@ -29,7 +29,7 @@ def test_clean_failover_passes_with_no_owner_time():
     v = check_single_owner(failover_history())
     assert v.valid is True, v.summary
     assert v.metrics == {"dual_owner_s": 0, "dual_windows": 0, "no_owner_s": 0.5,
-                         "unobserved_s": 0}
+                         "unobserved_s": 0, "poll_disagreements": 0}
     assert v.evidence["no_owner_windows"] == [
         {"start": 3.5, "end": 4.0, "duration": 0.5, "nodes": []}]
     assert v.evidence["observed"] == [0.0, 12.0]

@@ -7,19 +7,18 @@ is replaced."""
 from __future__ import annotations
 
 import json
-import os
-import time
 from pathlib import Path
 
 import pytest
 from histories import failover_history, replace_final
 
-from harness import __version__, cli, live
+from harness import __version__, cli, runner, show
 from harness.errors import ConfigError, DockerUnavailable, HarnessError
+from harness.history import append_events
 from harness.plugin import EXIT_INTERRUPTED, EXIT_PASS, EXIT_UNKNOWN, EXIT_USAGE
 from harness.settings import ENV_VARS
 
-SUITES = cli.SUITES_DIR
+SUITES = runner.SUITES_DIR
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +30,7 @@ def _isolated(monkeypatch, tmp_path):
 
     def no_docker():
         raise AssertionError("this test must not reach Docker")
-    monkeypatch.setattr(cli, "_engine", no_docker)
+    monkeypatch.setattr(cli, "Engine", no_docker)
     monkeypatch.setattr(cli, "_need_root", lambda command: None)
 
 
@@ -101,7 +100,7 @@ def test_double_dash_only_for_run_list_exec(capsys):
 def test_errors_map_to_exit_codes_without_traceback(monkeypatch, capsys, exc, code):
     def boom(args):
         raise exc
-    monkeypatch.setattr(cli, "cmd_status", boom)
+    monkeypatch.setitem(cli.COMMANDS, "status", boom)
     assert cli.main(["status"]) == code
     _no_traceback(capsys)
 
@@ -109,7 +108,7 @@ def test_errors_map_to_exit_codes_without_traceback(monkeypatch, capsys, exc, co
 def test_a_bug_exits_2_not_1(monkeypatch, capsys):
     def boom(args):
         raise ZeroDivisionError("bug")
-    monkeypatch.setattr(cli, "cmd_status", boom)
+    monkeypatch.setitem(cli.COMMANDS, "status", boom)
     assert cli.main(["status"]) == EXIT_UNKNOWN
     assert "a bug in vipchaos" in capsys.readouterr().err
 
@@ -117,7 +116,7 @@ def test_a_bug_exits_2_not_1(monkeypatch, capsys):
 def test_docker_not_running_is_one_message(monkeypatch, capsys):
     def down():
         raise DockerUnavailable("Cannot reach the Docker engine: start the daemon")
-    monkeypatch.setattr(cli, "_engine", down)
+    monkeypatch.setattr(cli, "Engine", down)
     assert cli.main(["status", "--all"]) == EXIT_UNKNOWN
     assert "start the daemon" in _no_traceback(capsys)
 
@@ -129,12 +128,12 @@ def test_docker_not_running_is_one_message(monkeypatch, capsys):
 def test_pytest_status_becomes_ours(rc, interrupted, collect_errors, internal, want):
     w = cli.SessionWatch()
     w.interrupted, w.collect_errors, w.internal = interrupted, collect_errors, internal
-    assert cli.exit_status(rc, w) == want
+    assert runner.exit_status(rc, w) == want
 
 
 # --- run / list: the pytest command line --------------------------------------------------------
 def test_pytest_argv_defaults_to_the_chaos_suites_only():
-    argv = cli.pytest_argv(bundles=["/b/prod"])
+    argv = runner.pytest_argv(bundles=["/b/prod"])
     assert argv[0] == str(SUITES)
     ignored = [argv[i + 1] for i, a in enumerate(argv) if a == "--ignore"]
     assert ignored == [str(SUITES / f) for f in ("test_bad_input.py", "test_lab_seal.py",
@@ -145,7 +144,7 @@ def test_pytest_argv_defaults_to_the_chaos_suites_only():
 
 
 def test_pytest_argv_selection_workers_repeat_and_passthrough_last():
-    argv = cli.pytest_argv(bundles=["a", "b"], self_tests=True, incidents=True,
+    argv = runner.pytest_argv(bundles=["a", "b"], self_tests=True, incidents=True,
                            faults=["kill-mysqld", "crash-node"], marker="chaos", keyword="node",
                            exitfirst=True, workers=4, repeat=3, run_dir="runs/x",
                            junitxml="j.xml", subnet="198.18.191.0/24", keep=True,
@@ -163,14 +162,14 @@ def test_pytest_argv_selection_workers_repeat_and_passthrough_last():
 
 
 def test_pytest_argv_collect_only_never_spawns_workers():
-    argv = cli.pytest_argv(bundles=["seed"], workers=8, collect_only=True)
+    argv = runner.pytest_argv(bundles=["seed"], workers=8, collect_only=True)
     assert "-n" not in argv and argv[-2:] == ["--collect-only", "-q"]
 
 
 def test_default_workers_like_the_makefile():
-    assert cli.default_workers(cpus=2, mem_gib=23) == 3
-    assert cli.default_workers(cpus=16, mem_gib=7) == 2
-    assert cli.default_workers(cpus=1, mem_gib=1) == 1
+    assert runner.default_workers(cpus=2, mem_gib=23) == 3
+    assert runner.default_workers(cpus=16, mem_gib=7) == 2
+    assert runner.default_workers(cpus=1, mem_gib=1) == 1
 
 
 @pytest.fixture
@@ -178,11 +177,11 @@ def pytest_calls(monkeypatch):
     """Replace the pytest session: record its argv, collect one test."""
     calls = []
 
-    def fake(argv, watch, to_stderr=False):
+    def fake(argv, watch, say, to_stderr=False):
         calls.append(argv)
         watch.collected = 1
         return 0
-    monkeypatch.setattr(cli, "_pytest", fake)
+    monkeypatch.setattr(cli, "run_pytest", fake)
     return calls
 
 
@@ -226,17 +225,16 @@ def test_environment_is_honoured_and_the_option_wins(pytest_calls, monkeypatch):
 
 def test_run_validates_then_runs_pytest_with_workers_and_returns_its_status(
         monkeypatch, capsys, tmp_path):
-    import harness.validate
     seen = {}
 
-    def fake(argv, watch, to_stderr=False):
+    def fake(argv, watch, say, to_stderr=False):
         seen["argv"] = argv
         return 1  # the plugin's EXIT_VIOLATION
-    monkeypatch.setattr(cli, "_pytest", fake)
-    monkeypatch.setattr(cli, "_engine", lambda: "engine")
+    monkeypatch.setattr(cli, "run_pytest", fake)
+    monkeypatch.setattr(cli, "Engine", lambda: "engine")
     monkeypatch.setattr(cli, "_image", lambda engine: "image")
     validated = []
-    monkeypatch.setattr(harness.validate, "validate_or_raise",
+    monkeypatch.setattr(cli, "validate_or_raise",
                         lambda b, e, i, say=print: validated.append(b.name))
     monkeypatch.setenv("VIPCHAOS_RUN_DIR", str(tmp_path / "run"))
     monkeypatch.setenv("VIPCHAOS_SUBNET", "198.18.191.0/24")
@@ -251,16 +249,15 @@ def test_run_validates_then_runs_pytest_with_workers_and_returns_its_status(
 
 
 def test_run_json_prints_the_summary(monkeypatch, capsys, tmp_path):
-    import harness.validate
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "session.json").write_text(json.dumps({"gate": True, "why": "1 pass"}))
     (run_dir / "summary.json").write_text(json.dumps({"outcomes": {"pass": 1},
                                                       "results": [{"test": "t"}]}))
-    monkeypatch.setattr(cli, "_pytest", lambda argv, watch, to_stderr=False: 0)
-    monkeypatch.setattr(cli, "_engine", lambda: "engine")
+    monkeypatch.setattr(cli, "run_pytest", lambda argv, watch, say, to_stderr=False: 0)
+    monkeypatch.setattr(cli, "Engine", lambda: "engine")
     monkeypatch.setattr(cli, "_image", lambda engine: "image")
-    monkeypatch.setattr(harness.validate, "validate_or_raise", lambda *a, **k: None)
+    monkeypatch.setattr(cli, "validate_or_raise", lambda *a, **k: None)
     assert cli.main(["run", "--seed", "--workers", "1", "--run-dir", str(run_dir),
                      "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -290,7 +287,7 @@ def test_a_dangling_latest_is_named(capsys, tmp_path):
 
 def _write(dir_: Path, events) -> Path:
     dir_.mkdir(parents=True)
-    live.append_events(dir_ / "history.jsonl", events)
+    append_events(dir_ / "history.jsonl", events)
     return dir_
 
 
@@ -354,241 +351,8 @@ def test_commands_on_the_up_pair_without_one_exit_3(argv, capsys):
 
 
 def test_format_table():
-    assert cli.format_table(["a", "long"], [[1, None], [b"xy", "z\nw"]]).splitlines() == [
+    assert show.format_table(["a", "long"], [[1, None], [b"xy", "z\nw"]]).splitlines() == [
         "a   long", "1   NULL", "xy  z\\nw"]
 
 
 # --- the live recorder --------------------------------------------------------------------------
-def _state(tmp_path: Path, **kw) -> live.UpState:
-    run_dir = tmp_path / "runs" / "up-abc123"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return live.UpState(run_id="abc123", bundle="seed", bundle_path="/b/seed",
-                        subnet="198.18.191.0/24", vip="198.18.191.100",
-                        nodes=[{"name": "node1", "ip": "198.18.191.11", "priority": 100},
-                               {"name": "node2", "ip": "198.18.191.12", "priority": 90}],
-                        image="img", run_dir=str(run_dir),
-                        history=str(run_dir / "history.jsonl"),
-                        origin=round(time.time() - 100, 3), **kw)
-
-
-def test_state_file_round_trip_and_locked_updates(tmp_path):
-    path = tmp_path / "state.json"
-    assert live.read_state(path) is None
-    s = _state(tmp_path)
-    live.write_state(path, s)
-    assert live.read_state(path) == s and s.recorded
-    assert [live.take_step(path) for _ in range(3)] == [0, 1, 2]
-    live.update_state(path, lambda st: st.faults.append({"fault": "x"}))
-    assert live.read_state(path).faults == [{"fault": "x"}]
-    assert live.read_state(path).next_step == 3
-    # a state from an older `up` (run id only) loads, and is not a recorded session
-    live.write_state(path, live.UpState(run_id="old"))
-    assert not live.read_state(path).recorded
-
-
-def test_a_corrupt_state_file_is_a_usage_error(tmp_path):
-    path = tmp_path / "state.json"
-    path.write_text("[1, 2")
-    with pytest.raises(ConfigError, match="not a `vipchaos up` state file"):
-        live.read_state(path)
-
-
-def test_times_are_on_the_histories_clock(tmp_path):
-    s = _state(tmp_path)
-    assert s.t(s.origin + 12.3456) == 12.346
-    h = live.LiveHistory(1000.0, clock=lambda: 1012.5)
-    assert h.now() == 12.5 and h.wall_to_t(1003.25) == 3.25
-    assert h.add("note", text="x") == {"t": 12.5, "kind": "note", "text": "x"}
-
-
-def test_live_history_flushes_appends_and_keeps_only_vip_events(tmp_path):
-    path = tmp_path / "h.jsonl"
-    live.append_events(path, [live.event("run", 0.0, scenario="manual")])
-    h = live.LiveHistory(0.0, clock=lambda: 5.0)
-    h.add("vip", node="node1", held=True)
-    h.add("beat", observer="vip", node="node1")
-    h.add("vrrp", t=4.0, node="node1", state="MASTER")
-    assert [e["kind"] for e in h.flush(path)] == ["vip", "beat", "vrrp"]
-    assert h.flush(path) == []
-    assert [e["kind"] for e in h.events()] == ["vip"]
-    assert [e["kind"] for e in live.read_events(path)] == ["run", "vrrp", "vip", "beat"]
-
-
-def test_event_builders_follow_the_scenario_schema():
-    common = live.fault_common("kill-mysqld", step=2, nodes=["node1"], target="owner",
-                               owners=["node1"], removes_service=True)
-    assert common == {"fault": "kill-mysqld", "step": 2, "nodes": ["node1"], "target": "owner",
-                      "owner_at_start": "node1", "owners_at_start": ["node1"],
-                      "removes_service": True}
-    assert live.fault_common("block-vrrp", step=0, nodes=["node2"], target="standby",
-                             owners=["node1", "node2"],
-                             removes_service=False)["owner_at_start"] is None
-    assert live.fault_event(3.0, "healed", "kill-mysqld", step=2, nodes=["node1"]) == {
-        "t": 3.0, "kind": "fault", "phase": "healed", "fault": "kill-mysqld", "step": 2,
-        "nodes": ["node1"]}
-    assert live.action_event(4.0, "done", "restore", node="node1", step=3, detail="d") == {
-        "t": 4.0, "kind": "action", "phase": "done", "action": "restore", "node": "node1",
-        "step": 3, "detail": "d"}
-
-
-def test_needs_final():
-    run = {"t": 0.0, "kind": "run"}
-    assert live.needs_final([run])
-    fin = {"t": 5.0, "kind": "final"}
-    assert not live.needs_final([run, {"t": 1.0, "kind": "fault"}, fin,
-                                 {"t": 6.0, "kind": "note"}])
-    assert live.needs_final([run, fin, {"t": 6.0, "kind": "action"}])
-
-
-def test_parse_params():
-    assert live.parse_params(["probability=0.5", "delay_ms=200", "flag=true", "path=/a=b"]) == {
-        "probability": 0.5, "delay_ms": 200, "flag": True, "path": "/a=b"}
-    with pytest.raises(ConfigError, match="KEY=VALUE"):
-        live.parse_params(["probability"])
-
-
-def test_describe_notable_events_only():
-    assert live.describe({"t": 1.5, "kind": "vrrp", "node": "node2", "state": "MASTER"}) == \
-        "     1.50s  vrrp    node2 -> MASTER"
-    assert "FAULT   kill-mysqld on node1" in live.describe(
-        {"t": 1, "kind": "fault", "phase": "start", "fault": "kill-mysqld", "nodes": ["node1"]})
-    assert live.describe({"t": 1, "kind": "beat", "observer": "vip", "node": "node1"}) is None
-
-
-class FakeNode:
-    def __init__(self, name, ip, priority):
-        from types import SimpleNamespace
-        self.name, self.ip = name, ip
-        self.spec = SimpleNamespace(name=name, ip=ip, priority=priority)
-        self.container_name = f"vipchaos-abc123-{name}"
-        self.calls, self.mysqld = [], True
-
-    def vcctl(self, verb, service, *args):
-        self.calls.append(f"{verb} {service}")
-        if service == "mysqld":
-            self.mysqld = verb in ("start", "restart", "thaw")
-        return ""
-
-    def sql(self, query, args=None, timeout=5):
-        if not self.mysqld:
-            raise ConnectionRefusedError("mysqld is down")
-        return [{"1": 1}]
-
-
-class FakeCluster:
-    def __init__(self):
-        self.nodes = [FakeNode("node1", "198.18.191.11", 100),
-                      FakeNode("node2", "198.18.191.12", 90)]
-        self.active_faults = []
-        self.bundle = type("B", (), {"runbook": None})()
-
-    def node(self, name):
-        return next(n for n in self.nodes if n.name == name)
-
-    def peer(self, node):
-        return next(n for n in self.nodes if n is not node)
-
-    def vip_owners(self):
-        return ["node1"] if self.nodes[0].mysqld else ["node2"]
-
-    def wait_mysqld(self, node, timeout=None):
-        pass
-
-
-@pytest.fixture
-def session(tmp_path, monkeypatch):
-    path = tmp_path / ".vipchaos-up.json"
-    state = _state(tmp_path)
-    live.write_state(path, state)
-    live.append_events(state.history, [live.event("run", 0.0, scenario="manual")])
-    pair = FakeCluster()
-    monkeypatch.setattr(live, "pair_for", lambda st, engine: pair)
-    return path, state, pair
-
-
-def test_fault_heal_and_action_are_recorded_and_tracked(session):
-    path, state, pair = session
-    done = live.inject(path, None, "kill-mysqld", "owner", {})
-    assert done.status == 0 and "nothing watches this pair" in done.lines[0]
-    assert pair.nodes[0].calls == ["kill mysqld"]
-    active = live.read_state(path).faults
-    assert [(f["fault"], f["node"], f["target"], f["step"]) for f in active] == [
-        ("kill-mysqld", "node1", "owner", 0)]
-    with pytest.raises(ConfigError, match="already active"):
-        live.inject(path, None, "kill-mysqld", "node1", {})
-    with pytest.raises(ConfigError, match="unknown target"):
-        live.inject(path, None, "crash-node", "node9", {})
-    done = live.heal(path, None)
-    assert done.status == 0 and pair.nodes[0].calls[-1] == "start mysqld"
-    assert live.read_state(path).faults == []
-    assert live.act(path, None, "systemctl restart keepalived", "standby", {}).status == 0
-    assert pair.nodes[1].calls == ["stop keepalived", "start keepalived"]
-    events = live.read_events(state.history)
-    start = next(e for e in events if e["kind"] == "fault" and e["phase"] == "start")
-    assert {k: start[k] for k in ("fault", "step", "nodes", "target", "owner_at_start",
-                                  "removes_service")} == {
-        "fault": "kill-mysqld", "step": 0, "nodes": ["node1"], "target": "owner",
-        "owner_at_start": "node1", "removes_service": True}
-    assert start["detail"] and start["verified_at"] >= start["t"] > 0
-    healed = next(e for e in events if e["kind"] == "fault" and e["phase"] == "healed")
-    assert healed["step"] == 0 and healed["done_at"] >= healed["t"] >= start["t"]
-    acts = [(e["phase"], e["action"], e["node"], e["step"]) for e in events
-            if e["kind"] == "action"]
-    assert acts == [("start", "restart-keepalived", "node2", 1),
-                    ("done", "restart-keepalived", "node2", 1)]
-    assert live.needs_final(events)
-
-
-def test_a_fault_that_cannot_be_verified_is_healed_and_exits_2(session, monkeypatch):
-    path, state, pair = session
-    from harness.faults.process import KillMysqld
-    monkeypatch.setattr(KillMysqld, "verify", lambda self: (_ for _ in ()).throw(
-        HarnessError("mysqld still answers")))
-    done = live.inject(path, None, "kill-mysqld", "owner", {})
-    assert done.status == EXIT_UNKNOWN and "not verified" in done.lines[-2]
-    assert live.read_state(path).faults == []
-    assert pair.nodes[0].calls == ["kill mysqld", "start mysqld"]
-    failed = [e for e in live.read_events(state.history) if e["kind"] == "fault"]
-    assert [e["phase"] for e in failed] == ["failed"]
-
-
-def test_heal_of_a_fault_not_active_is_a_usage_error(session):
-    path, _, _ = session
-    assert live.heal(path, None).lines == ["no active fault"]
-    with pytest.raises(ConfigError, match="no active fault crash-node"):
-        live.heal(path, None, "crash-node")
-
-
-def test_cli_fault_and_heal_print_and_exit(session, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "_engine", lambda: None)
-    assert cli.main(["fault", "kill-mysqld", "--target", "node1"]) == EXIT_PASS
-    assert "active until `vipchaos heal kill-mysqld`" in capsys.readouterr().out
-    assert cli.main(["heal", "kill-mysqld"]) == EXIT_PASS
-    assert "healed kill-mysqld on node1" in capsys.readouterr().out
-    assert cli.main(["action", "reboot-the-world"]) == EXIT_USAGE
-    assert "unknown operator action" in _no_traceback(capsys)
-
-
-def test_watcher_liveness_is_the_owning_process(tmp_path):
-    from harness import ownership
-    s = _state(tmp_path, watcher={"pid": os.getpid(), "owner": ownership.process_owner()})
-    assert live.watcher_alive(s)
-    s.watcher = {"pid": 1, "owner": "elsewhere:1:1:1"}
-    assert live.watcher_alive(s)  # another host's process is never judged dead...
-    assert not live._local(s.watcher["owner"])  # ...nor signalled
-    s.watcher = None
-    assert not live.watcher_alive(s)
-
-
-def test_the_judged_session_is_saved_for_report(tmp_path, capsys):
-    run_dir = tmp_path / "up-abc123"
-    _write(run_dir, failover_history())
-    result = live.judge_file(run_dir / "history.jsonl", run_dir)
-    assert result.outcome == "pass"
-    saved = json.loads((run_dir / "session" / "result.json").read_text())
-    assert saved["outcome"] == "pass"
-    assert (run_dir / "session" / "history.jsonl").read_text() == \
-        (run_dir / "history.jsonl").read_text()
-    assert cli.main(["report", str(run_dir)]) == EXIT_PASS
-    assert cli.main(["check", str(run_dir)]) == EXIT_PASS  # the session, not session/ again
-    assert capsys.readouterr().out.count("outcome: pass") == 1

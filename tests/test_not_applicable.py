@@ -32,13 +32,13 @@ def test_stall_applier_needs_an_answering_mysqld_and_a_running_receiver(monkeypa
 
 def test_a_scenario_records_a_step_that_found_nothing_to_do_and_goes_on():
     from harness.history import History
-    from harness.scenario import Scenario, Step, _start
+    from harness.recorder import Recorder
     c = fake_pair()
     c.nodes[0].container.services["keepalived"] = "stopped"
     h = History()
-    sc = Scenario("x", [Step(0, "kill-keepalived", "owner", 2)])
-    fault, skipped = _start(c, sc, 0, sc.steps[0], h)
-    assert skipped is None and not fault.active and c.active_faults == []
+    done = Recorder(c, h).inject("kill-keepalived", "owner", step=0)
+    fault = done.fault
+    assert done.phase == "not-applicable" and not fault.active and c.active_faults == []
     ev = [e for e in h.events() if e["kind"] == "fault"]
     assert [e["phase"] for e in ev] == ["not-applicable"]
     assert "nothing to kill" in ev[0]["detail"]

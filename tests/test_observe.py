@@ -9,18 +9,19 @@ import time
 import pytest
 from fakes import FakeEngine, FakeNode, fake_pair
 
-from harness import observe
+import harness.observers.base as observer_base
+import harness.observers.samplers as samplers
+from harness import observers
 from harness.bundle import NodeSpec
 from harness.history import History
+from harness.logformats import klog_events, parse_klog
 from harness.node import KEEPALIVED_LOGS, Node, vip_in_fib
-from harness.observe import (
+from harness.observers import (
     ArpWatcher,
     KeepalivedLog,
     ProcSampler,
     ReplSampler,
     VipProber,
-    klog_events,
-    parse_klog,
 )
 
 FIB = """\
@@ -44,7 +45,7 @@ PARENT, CHILD = KEEPALIVED_LOGS
 
 @pytest.fixture
 def beat_always(monkeypatch):
-    monkeypatch.setattr(observe, "BEAT_EVERY_S", 0.0)
+    monkeypatch.setattr(observer_base, "BEAT_EVERY_S", 0.0)
 
 
 def kinds(h, kind):
@@ -143,8 +144,9 @@ def test_vip_prober_records_changes_and_beats_per_node(beat_always):
     p = VipProber(h, c.nodes)
     p.tick()
     p.tick()
-    assert kinds(h, "vip") == [{"kind": "vip", "node": "node1", "held": True, "why": "fib"},
-                               {"kind": "vip", "node": "node2", "held": False, "why": "fib"}]
+    assert kinds(h, "vip") == [
+        {"kind": "vip", "node": "node1", "held": True, "why": "fib", "source": "poll"},
+        {"kind": "vip", "node": "node2", "held": False, "why": "fib", "source": "poll"}]
     assert [e["node"] for e in h.events("beat")] == ["node1", "node2", "node1", "node2"]
     assert {e["observer"] for e in h.events("beat")} == {"vip"}
     c.move_vip("node2")
@@ -229,7 +231,7 @@ def test_observer_errors_are_rate_limited_per_message(monkeypatch):
     o.error("m", "a")
     assert [(e["node"], e["error"]) for e in h.events("observer_error")] == [
         ("n", "a"), ("n", "b"), ("m", "a")]
-    monkeypatch.setattr(observe, "ERROR_EVERY_S", 0.0)
+    monkeypatch.setattr(observer_base, "ERROR_EVERY_S", 0.0)
     o.error("n", "b")
     assert len(h.events("observer_error")) == 4
     o.error("n", ValueError("x" * 400))
@@ -244,7 +246,7 @@ def test_a_stopped_observer_stops_recording():
     n = len(h)
     time.sleep(0.1)
     assert len(h) == n
-    observe.stop_observers([p])  # stopping twice is fine
+    observers.stop_observers([p])  # stopping twice is fine
 
 
 # --- keepalived's log file ------------------------------------------------------------------
@@ -420,7 +422,7 @@ def test_keepalived_log_read_errors_are_recorded_without_a_beat(beat_always):
 
 # --- processes, ARP, replication ----------------------------------------------------------------
 def fake_root(monkeypatch, tmp_path):
-    monkeypatch.setattr(observe, "Path", lambda p: tmp_path / str(p).lstrip("/"))
+    monkeypatch.setattr(samplers, "Path", lambda p: tmp_path / str(p).lstrip("/"))
 
 
 def put(tmp_path, path, text):

@@ -225,7 +225,7 @@ def test_clean_lists_what_it_will_remove_and_keeps_live_runs(monkeypatch, capsys
                          Resource("container", "c-live", "live", ownership.process_owner()),
                          Resource("container", "c-up", "up", "manual:up")])
     host = [Resource("link", "vc-up-h", "up", "manual:up")]
-    monkeypatch.setattr(cli, "_engine", lambda: engine)
+    monkeypatch.setattr(cli, "Engine", lambda: engine)
     monkeypatch.setattr(labnet, "host_resources", lambda everything=False: host)
     monkeypatch.setattr(labnet, "remove_host_resource", lambda r: host.remove(r))
     monkeypatch.setattr(labnet, "LOCK_DIRS", (Path(os.environ.get("TMPDIR", "/tmp")),))

@@ -32,7 +32,7 @@ HELPERS = '''
 import pytest
 from histories import failover_history, fault, final, run, vip
 
-from harness.expect import assert_outcome
+from harness.outcome import assert_outcome
 from harness.results import result_of, save
 
 

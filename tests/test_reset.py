@@ -26,6 +26,9 @@ class Stub:
     def channels(self, node):
         return [{"sql_error": self.sql_error}]
 
+    def replication_stuck(self):
+        return bool(self.sql_error)
+
     def rebuild(self):
         self.did.append("rebuild")
 

@@ -18,14 +18,16 @@ from histories import (
     write,
 )
 
+from harness import conditions
 from harness import history as history_mod
-from harness import scenario as scenario_mod
+from harness import recorder as recorder_mod
 from harness.errors import FaultUnsupported
 from harness.expectations import Expectation
 from harness.faults.base import Fault
 from harness.history import History
+from harness.recorder import Recorder
 from harness.results import judge_history, result_of, safe_name, save
-from harness.scenario import Scenario, Step, _moved_and_served, _run_timeline, resolve_target
+from harness.scenario import Scenario, Step, _run_timeline
 
 TOL = 0.2  # the timeline polls every 50 ms; threads and a loaded CI machine add some more
 
@@ -57,14 +59,14 @@ def probes(monkeypatch):
         made.append(f)
         return f
 
-    monkeypatch.setattr(scenario_mod, "make_fault", make)
+    monkeypatch.setattr(recorder_mod, "make_fault", make)
     return made
 
 
 def timeline(steps, **kw):
     c, h = fake_pair(), History()
     kw.setdefault("warmup", 0.0)
-    reason = _run_timeline(c, Scenario("t", steps, **kw), h)
+    reason = _run_timeline(c, Scenario("t", steps, **kw), Recorder(c, h))
     origin = next(e["t"] for e in h.events("phase") if e["name"] == "timeline")
     faults = [{**e, "t": round(e["t"] - origin, 3)} for e in h.events("fault")]
     return reason, faults, c, h
@@ -102,7 +104,7 @@ def test_steps_run_in_sequence_each_not_before_its_time(probes):
 def test_the_warmup_delays_the_first_step(probes):
     c, h = fake_pair(), History()
     t0 = time.monotonic()
-    _run_timeline(c, Scenario("t", [Step(0.0, "probe", duration=0.1)], warmup=0.3), h)
+    _run_timeline(c, Scenario("t", [Step(0.0, "probe", duration=0.1)], warmup=0.3), Recorder(c, h))
     assert probes[0].injected - t0 == pytest.approx(0.3, abs=TOL)
 
 
@@ -140,7 +142,7 @@ def test_a_real_unsupported_fault_skips_the_scenario():
 def test_owner_at_start_is_none_with_two_owners(probes):
     c, h = fake_pair(), History()
     c.nodes[1].container.vip_held = True
-    _run_timeline(c, Scenario("t", [Step(0.0, "probe", "standby", 0.1)], warmup=0), h)
+    _run_timeline(c, Scenario("t", [Step(0.0, "probe", "standby", 0.1)], warmup=0), Recorder(c, h))
     start = h.events("fault")[0]
     assert start["owner_at_start"] is None
     assert start["owners_at_start"] == ["node1", "node2"]
@@ -163,7 +165,7 @@ def test_heal_once_moved_heals_two_seconds_after_a_move_and_a_served_write(probe
     served_on_node2_after(h, 0.3)
     t0 = time.monotonic()
     _run_timeline(c, Scenario("t", [Step(0.0, "probe", duration=30, heal_once_moved=True)],
-                              warmup=0), h)
+                              warmup=0), Recorder(c, h))
     assert probes[0].repaired - t0 == pytest.approx(2.3, abs=0.3)
 
 
@@ -172,7 +174,7 @@ def test_heal_once_moved_waits_for_a_served_write(probes):
     served_on_node2_after(h, 0.1, with_write=False)
     t0 = time.monotonic()
     _run_timeline(c, Scenario("t", [Step(0.0, "probe", duration=2.8, heal_once_moved=True)],
-                              warmup=0), h)
+                              warmup=0), Recorder(c, h))
     assert probes[0].repaired - t0 == pytest.approx(2.8, abs=TOL)
 
 
@@ -180,11 +182,13 @@ def test_without_heal_once_moved_the_full_duration_is_held(probes):
     c, h = fake_pair(), History()
     served_on_node2_after(h, 0.1)
     t0 = time.monotonic()
-    _run_timeline(c, Scenario("t", [Step(0.0, "probe", duration=1.0)], warmup=0), h)
+    _run_timeline(c, Scenario("t", [Step(0.0, "probe", duration=1.0)], warmup=0), Recorder(c, h))
     assert probes[0].repaired - t0 == pytest.approx(1.0, abs=TOL)
 
 
 def test_moved_and_served_reads_the_history():
+    def _moved_and_served(events, f):
+        return conditions.vip_moved(events, step=f.step)
     c = fake_pair()
     f = Probe(c, c.nodes[0])
     f.step = 0
@@ -212,12 +216,12 @@ def test_timeline_end():
 # --- targets ----------------------------------------------------------------------------------
 def test_resolve_target():
     c = fake_pair(owner="node2")
-    assert resolve_target(c, "owner").name == "node2"
-    assert resolve_target(c, "standby").name == "node1"
-    assert resolve_target(c, "node1").name == "node1"
+    assert c.resolve("owner").name == "node2"
+    assert c.resolve("standby").name == "node1"
+    assert c.resolve("node1").name == "node1"
     c.move_vip(None)
-    assert resolve_target(c, "owner").name == "node1"  # nobody owns: the first node
-    assert resolve_target(c, "last-faulted", ["node2"]).name == "node2"
+    assert c.resolve("owner").name == "node1"  # nobody owns: the first node
+    assert c.resolve("last-faulted", ["node2"]).name == "node2"
 
 
 # --- a result from its history alone ----------------------------------------------------------

@@ -43,9 +43,10 @@ INVARIANTS = tuple(dict.fromkeys([*BRINGUP_CHECKERS, *SEQUENCE_CHECKERS]))
 
 
 def checkers_for(events: list[Event]) -> dict[str, Callable[[list[Event]], Verdict]]:
-    """Bring-up runs get the bring-up checkers; runs with a runbook restore get redundancy
+    """Bring-up runs (and the harness's recorded attempts to reach the intended state,
+    scenario ``setup``) get the bring-up checkers; runs with a runbook restore get redundancy
     too; every fault run gets the rest."""
-    if run_info(events).get("scenario") == "bring-up":
+    if run_info(events).get("scenario") in ("bring-up", "setup"):
         return BRINGUP_CHECKERS
     return SEQUENCE_CHECKERS if restores(events) else FAULT_CHECKERS
 

@@ -16,6 +16,7 @@ import harness.checkers.signature as sig
 from harness.checkers.query import (
     bounds,
     findings_in,
+    judged_events,
     node_names,
     observation_end,
     phrases,
@@ -31,7 +32,7 @@ NAME = "bringup"
 
 
 def check_bringup(events: list[Event]) -> Verdict:
-    events = sorted(events, key=lambda e: e["t"])
+    events = judged_events(sorted(events, key=lambda e: e["t"]))
     nodes = node_names(events)
     prios = priorities(events)
     b = bounds(events)

@@ -10,7 +10,7 @@ violation listing the unexplained entries."""
 from __future__ import annotations
 
 import harness.checkers.signature as sig
-from harness.checkers.query import bounds, node_names
+from harness.checkers.query import bounds, judged_events, node_names
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 
@@ -19,7 +19,7 @@ PER_EVENT_MASTER, PER_EVENT_TAKES = 1, 2
 
 
 def check_flapping(events: list[Event]) -> Verdict:
-    events = sorted(events, key=lambda e: e["t"])
+    events = judged_events(sorted(events, key=lambda e: e["t"]))
     bound = bounds(events).get("migration_s")
     if bound is None:
         return unknown(NAME, "the history does not say the bound (no run event)")

@@ -23,9 +23,10 @@ from harness.checkers.query import (
     bounds,
     describe,
     final_state,
-    gaps,
+    judged_events,
     node_names,
     observation_end,
+    unobserved,
 )
 from harness.checkers.verdict import Verdict, combine, unknown
 from harness.history import Event
@@ -34,7 +35,7 @@ NAME = "migration"
 
 
 def check_migration(events: list[Event]) -> Verdict:
-    events = sorted(events, key=lambda e: e["t"])
+    events = judged_events(sorted(events, key=lambda e: e["t"]))
     starts = [e for e in events if e["kind"] == "fault" and e.get("phase") == "start"]
     if not starts:
         return unknown(NAME, "no fault started in the history")
@@ -84,8 +85,8 @@ def _one(events: list[Event], start: Event, bound: float, end: float, max_gap: f
                                 "healed": healed, "faulted": faulted, "owner_at_start": owner,
                                 "bound_s": bound, "must_move": must_move}
     window_end = min(t0 + bound, end)
-    unseen = [w for n in node_names(events) for w in gaps(events, "vip", n, t0, window_end,
-                                                           max_gap)]
+    unseen = [w for n in node_names(events) for w in unobserved(events, n, t0, window_end,
+                                                                 max_gap)]
     if must_move:
         moved = next((e for e in events if e["kind"] == "vip" and e["t"] >= t0 and e["held"]
                       and e["node"] not in faulted), None)

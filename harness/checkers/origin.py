@@ -10,7 +10,7 @@ the replication checker's."""
 from __future__ import annotations
 
 import harness.checkers.signature as sig
-from harness.checkers.query import node_names
+from harness.checkers.query import judged_events, node_names
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 
@@ -19,7 +19,7 @@ CAP = 20
 
 
 def check_origin(events: list[Event]) -> Verdict:
-    events = sorted(events, key=lambda e: e["t"])
+    events = judged_events(sorted(events, key=lambda e: e["t"]))
     nodes = node_names(events)
     oks = [e for e in events if e["kind"] == "op" and e["type"] == "ok"]
     if not oks:

@@ -145,3 +145,93 @@ def problems_in(st: dict[str, Any], intended: str | None,
 
 def phrases(findings: list[tuple[str, str]]) -> list[str]:
     return sig.unique([p for _, p in findings])
+
+
+# --- the VIP: streams stamped at the source, polling as a cross-check ---------------------------
+STREAM_SOURCES = ("kernel", "dump")
+
+
+def stream_spans(events: list[Event], node: str) -> list[tuple[float, float]]:
+    """When an address stream of ``node`` was up: from each ``up`` to its ``down`` (or the end
+    of the observation)."""
+    spans, opened = [], None
+    for e in events:
+        if e["kind"] != "stream" or e.get("node") != node or e.get("stream", "addr") != "addr":
+            continue
+        if e.get("state") == "up" and opened is None:
+            opened = e["t"]
+        elif e.get("state") == "down" and opened is not None:
+            spans.append((opened, e["t"]))
+            opened = None
+    if opened is not None:
+        spans.append((opened, max(observation_end(events), opened)))
+    return spans
+
+
+def _inside(t: float, spans: list[tuple[float, float]]) -> bool:
+    return any(a <= t <= b for a, b in spans)
+
+
+def judged_events(events: list[Event]) -> list[Event]:
+    """The events verdicts stand on. Where an address stream of a node was up, its
+    source-stamped ``vip`` events say whether the node held the VIP, and the poller's samples
+    of that node (stamped when read, so a stalled reader blurs them) are left out; elsewhere
+    (old histories, a stream down) the samples are all there is."""
+    nodes = {e["node"] for e in events if e["kind"] == "stream"}
+    if not nodes:
+        return events
+    spans = {n: stream_spans(events, n) for n in nodes}
+    return [e for e in events if not (
+        e["kind"] == "vip" and e.get("source") not in STREAM_SOURCES and e.get("node") in spans
+        and _inside(e["t"], spans[e["node"]]))]
+
+
+def unobserved(events: list[Event], node: str, start: float, end: float,
+               max_gap: float) -> list[list[float]]:
+    """Stretches of [start, end] in which nobody knew whether ``node`` held the VIP: no address
+    stream of it up, and no beat of the VIP poller within ``max_gap``."""
+    spans = stream_spans(events, node)
+    out = []
+    for a, b in gaps(events, "vip", node, start, end, max_gap):
+        pieces = [(a, b)]
+        for sa, sb in spans:
+            pieces = [p for x, y in pieces for p in ((x, min(y, sa)), (max(x, sb), y))
+                      if p[1] - p[0] > 1e-9]
+        out += [[round(x, 3), round(y, 3)] for x, y in pieces if y - x > max_gap]
+    return out
+
+
+def vip_takes(events: list[Event]) -> list[tuple[str, float]]:
+    """(node, t) of every moment a node came to hold the VIP, as the checkers see it (a node's
+    first observation is its state, not a take)."""
+    held: dict[str, bool | None] = {}
+    out = []
+    for e in judged_events(events):
+        if e["kind"] != "vip":
+            continue
+        node, now = e["node"], e["held"]
+        if node in held and now and not held[node]:
+            out.append((node, e["t"]))
+        held[node] = now
+    return out
+
+
+def poll_disagreements(events: list[Event], node: str, tolerance: float) -> list[float]:
+    """Times at which the VIP poller saw ``node`` in a state its address stream had not been in
+    for the whole ``tolerance`` before: evidence that the two disagree (a poll is stamped when
+    read, so a short lag is expected, a long contradiction is not)."""
+    spans = stream_spans(events, node)
+    if not spans:
+        return []
+    changes = [(e["t"], bool(e["held"])) for e in events if e["kind"] == "vip"
+               and e.get("node") == node and e.get("source") in STREAM_SOURCES]
+
+    def states(a: float, b: float) -> set[bool]:
+        before = [h for t, h in changes if t <= a]
+        out = {before[-1]} if before else set()
+        return out | {h for t, h in changes if a < t <= b}
+
+    return [e["t"] for e in events if e["kind"] == "vip" and e.get("node") == node
+            and e.get("source") == "poll" and e.get("held") is not None
+            and _inside(e["t"] - tolerance, spans) and _inside(e["t"], spans)
+            and states(e["t"] - tolerance, e["t"]) == {not e["held"]}]

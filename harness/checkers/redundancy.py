@@ -9,6 +9,7 @@ import harness.checkers.signature as sig
 from harness.checkers.query import (
     bounds,
     findings_in,
+    judged_events,
     node_names,
     observation_end,
     problems_in,
@@ -27,7 +28,7 @@ def restores(events: list[Event]) -> list[Event]:
 
 
 def check_redundancy(events: list[Event]) -> Verdict:
-    events = sorted(events, key=lambda e: e["t"])
+    events = judged_events(sorted(events, key=lambda e: e["t"]))
     rs = restores(events)
     if not rs:
         return unknown(NAME, "no restore in the history")

@@ -1,10 +1,12 @@
 """Single owner: at no instant do two nodes hold the VIP.
 
-Reads ``vip`` events (each node's local addresses, sampled every 20 ms, recorded on change; held
-is true, false or null = could not be read) and the VIP prober's beats. Two owners at once is a
-FAIL whose windows are the overlaps. A stretch in which a node's state was not observed (a null
+Reads ``vip`` events: the kernel's address events of each node's namespace while its address
+stream is up (stamped at the source), the 20 ms poller's samples elsewhere (held is true, false
+or null = could not be read), and the poller's beats. Two owners at once is a FAIL whose windows
+are the overlaps. A stretch in which a node's state was not observed (no stream up and a null
 sample or a gap between beats longer than the run's ``observer_gap_s``) makes the verdict
-*unknown*, naming the gap, unless an overlap was seen anyway (false beats unknown).
+*unknown*, naming the gap, unless an overlap was seen anyway (false beats unknown); so does a
+poller contradicting the stream for longer than that (conflicting evidence).
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from harness.checkers.query import (
     DEFAULT_GAP_S,
     bounds,
     describe,
-    gaps,
+    judged_events,
     node_names,
     observation_end,
+    poll_disagreements,
+    stream_spans,
+    unobserved,
 )
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
@@ -24,7 +29,8 @@ from harness.history import Event
 
 def check_single_owner(events: list[Event]) -> Verdict:
     name = "single_owner"
-    events = sorted(events, key=lambda e: e["t"])
+    raw = sorted(events, key=lambda e: e["t"])
+    events = judged_events(raw)
     nodes = node_names(events)
     probes = [e for e in events if e["kind"] == "vip"]
     missing = [n for n in nodes if not any(p["node"] == n for p in probes)]
@@ -58,13 +64,16 @@ def check_single_owner(events: list[Event]) -> Verdict:
     max_gap = bounds(events).get("observer_gap_s", DEFAULT_GAP_S)
     unseen = [[w["start"], w["end"]] for w in blind if w["duration"] > max_gap]
     for n in nodes:
-        unseen += [g for g in gaps(events, "vip", n, start, end, max_gap) if g not in unseen]
+        unseen += [g for g in unobserved(events, n, start, end, max_gap) if g not in unseen]
+    conflicts = {n: c for n in nodes if (c := poll_disagreements(raw, n, max(max_gap, 1.0)))}
     metrics = {"dual_owner_s": round(sum(w["duration"] for w in dual), 3),
                "dual_windows": len(dual),
                "no_owner_s": round(sum(w["duration"] for w in none), 3),
                "unobserved_s": round(sum(b - a for a, b in unseen), 3)}
     evidence = {"dual_windows": dual, "no_owner_windows": none, "unobserved": unseen,
-                "observed": [start, end]}
+                "observed": [start, end], "poll_disagreements": conflicts,
+                "streams": {n: stream_spans(events, n) for n in nodes}}
+    metrics["poll_disagreements"] = sum(len(c) for c in conflicts.values())
     if dual:
         first = dual[0]
         return Verdict(name, False, f"two nodes held the VIP for {metrics['dual_owner_s']:.2f} s "
@@ -76,5 +85,10 @@ def check_single_owner(events: list[Event]) -> Verdict:
         return Verdict(name, None, f"unknown: the VIP was not observed at "
                        f"{describe(sorted(unseen))}",
                        evidence, metrics)
+    if conflicts:
+        where = "; ".join(f"{n} at {', '.join(f'{t:.2f}s' for t in ts[:3])}"
+                          for n, ts in conflicts.items())
+        return Verdict(name, None, f"unknown: the VIP poller contradicts the kernel's address "
+                       f"stream for over {max(max_gap, 1.0):.1f} s ({where})", evidence, metrics)
     return Verdict(name, True, f"one owner at a time over {end - start:.1f} s observed "
                    f"(no owner for {metrics['no_owner_s']:.1f} s)", evidence, metrics)

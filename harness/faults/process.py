@@ -1,9 +1,26 @@
-"""Process-level faults: mysqld and keepalived inside a node that stays up."""
+"""Process-level faults: mysqld and keepalived inside a node that stays up.
+
+Faults may overlap on one node (exploration draws them so). Two rules keep that honest: a fault
+with nothing to act on is *not applicable* whatever the order (no mysqld to kill, freeze or
+stop; keepalived already gone), and a heal waits only for what its own fault took away (a
+freeze whose process another fault killed meanwhile has nothing to wait for: the killing
+fault's heal brings mysqld back).
+"""
 
 from __future__ import annotations
 
 from harness.errors import FaultNotApplicable
 from harness.faults.base import Fault, FaultNotVerified, mysqld_answers
+
+
+def mysqld_pid(node) -> str:
+    """The pid of mysqld in ``node`` (empty: none runs)."""
+    return node.exec("pgrep -x mysqld || true").strip()
+
+
+def mysqld_state(node) -> str:
+    """mysqld's process state letter (R, S, D, T) or empty when none runs."""
+    return node.exec("ps -o stat= -C mysqld || true").strip()[:1]
 
 
 class KillMysqld(Fault):
@@ -12,6 +29,9 @@ class KillMysqld(Fault):
     description = "SIGKILL to mysqld; the container stays up. Heal: start mysqld."
 
     def inject(self) -> None:
+        if not mysqld_pid(self.target):
+            raise FaultNotApplicable(f"{self}: no mysqld runs on {self.target.name}: nothing "
+                                     "to kill")
         self.target.vcctl("kill", "mysqld")
 
     def verify(self) -> str:
@@ -76,6 +96,9 @@ class StopKeepalived(Fault):
     description = "SIGTERM to keepalived (graceful: priority-0 advert). Heal: start keepalived."
 
     def inject(self) -> None:
+        if self.target.vcctl("status", "keepalived") != "running":
+            raise FaultNotApplicable(f"{self}: keepalived is not running on "
+                                     f"{self.target.name}: nothing to stop")
         self.target.vcctl("stop", "keepalived")
 
     def verify(self) -> str:
@@ -94,6 +117,9 @@ class HangCheck(Fault):
     description = "every /etc/keepalived/check*.sh sleeps forever. Heal: restore the scripts."
 
     def inject(self) -> None:
+        if not self.target.exec("ls /etc/keepalived/check*.sh 2>/dev/null || true").strip():
+            raise FaultNotApplicable(f"{self}: no /etc/keepalived/check*.sh on "
+                                     f"{self.target.name}: no check script to hang")
         self.target.exec(
             "for f in /etc/keepalived/check*.sh; do cp -p $f $f.vipchaos-orig; "
             "printf '#!/bin/bash\\nsleep 3600\\n' > $f; done")

@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 import harness.report.distributions as distributions
+from harness.checkers.query import judged_events
 from harness.files import RunFileError, read_json, write_atomic
 from harness.history import load
 from harness.report.summary import INVARIANTS, cell, gate, load_results
@@ -26,6 +27,7 @@ def _x(t: float, span: float) -> float:
 
 def timeline_svg(events: list[dict[str, Any]], nodes: list[str]) -> str:
     """One SVG: per node a VRRP lane and a VIP lane, a writes lane, fault windows shaded."""
+    events = judged_events(events)
     span = max([e["t"] for e in events] + [1.0])
     rows = [(n, kind) for n in nodes for kind in ("vrrp", "vip")] + [("writes", "ops")]
     height = 30 + LANE * len(rows) + 30
