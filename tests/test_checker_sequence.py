@@ -95,7 +95,8 @@ def test_a_failover_explains_its_transitions():
 
 def test_a_vip_bouncing_without_a_cause_is_flapping():
     extra = [vrrp(t, "node2", "MASTER") for t in (3.9, 25.0, 27.0)]
-    extra += [vip(25.0, "node2", True), vip(26.0, "node2", False), vip(27.0, "node2", True)]
+    extra += [vip(24.0, "node2", False), vip(25.0, "node2", True), vip(26.0, "node2", False),
+              vip(27.0, "node2", True)]
     ev = sorted([*failover_history(end=30.0), *extra], key=lambda e: e["t"])
     v = check_flapping(ev)
     assert v.valid is False and v.windows[0] == [25.0, 25.0]
@@ -180,12 +181,15 @@ def test_flapping_verdicts_in_full():
     ev = sorted([*failover_history(), vrrp(3.9, "node2", "MASTER"), vrrp(3.5, "node1", "FAULT"),
                  vrrp(9.0, "node1", "BACKUP")], key=lambda e: e["t"])
     ok = check_flapping(ev)
+    again = sorted([*ev, vip(6.0, "node2", True)], key=lambda e: e["t"])
+    assert check_flapping(again).metrics == ok.metrics  # held again is no move
     assert ok.summary == ("1 MASTER entries and 1 VIP moves (3 VRRP transitions), all explained "
                           "by the faults and actions")
     assert ok.metrics == {"vrrp_transitions": 3, "master_entries": 1, "vip_takes": 1,
                           "unexplained": 0}
     extra = [vrrp(t, "node2", "MASTER") for t in (3.9, 25.0, 27.0)]
-    extra += [vip(25.0, "node2", True), vip(26.0, "node2", False), vip(27.0, "node2", True)]
+    extra += [vip(24.0, "node2", False), vip(25.0, "node2", True), vip(26.0, "node2", False),
+              vip(27.0, "node2", True)]
     bad = check_flapping(sorted([*failover_history(end=30.0), *extra], key=lambda e: e["t"]))
     assert bad.summary == ("4 MASTER entr(ies)/VIP move(s) no fault explains: 25.00s node2 "
                            "MASTER, 27.00s node2 MASTER, 25.00s node2 takes the VIP, 27.00s node2 "

@@ -10,7 +10,7 @@ violation listing the unexplained entries."""
 from __future__ import annotations
 
 import harness.checkers.signature as sig
-from harness.checkers.query import bounds, judged_events, node_names
+from harness.checkers.query import bounds, judged_events, node_names, vip_takes
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 
@@ -27,12 +27,9 @@ def check_flapping(events: list[Event]) -> Verdict:
                                          ("start", "healed"))
               or (e["kind"] == "action" and e.get("phase") == "start")]
     nodes = node_names(events)
-    first_vip = {n: next((e["t"] for e in events if e["kind"] == "vip" and e["node"] == n),
-                         None) for n in nodes}
     transitions = [e for e in events if e["kind"] == "vrrp" and not e.get("initial")]
     masters = [e for e in transitions if e.get("state") == "MASTER"]
-    takes = [e for e in events if e["kind"] == "vip" and e.get("held")
-             and e["t"] != first_vip.get(e["node"])]
+    takes = [{"t": t, "node": n} for n, t in vip_takes(events)]
     budget_t = {(c, n): PER_EVENT_MASTER for c in causes for n in nodes}
     budget_v = dict.fromkeys(causes, PER_EVENT_TAKES)
     unexplained = []

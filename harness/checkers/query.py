@@ -217,9 +217,12 @@ def vip_takes(events: list[Event]) -> list[tuple[str, float]]:
 
 
 def poll_disagreements(events: list[Event], node: str, tolerance: float) -> list[float]:
-    """Times at which the VIP poller saw ``node`` in a state its address stream had not been in
-    for the whole ``tolerance`` before: evidence that the two disagree (a poll is stamped when
-    read, so a short lag is expected, a long contradiction is not)."""
+    """Times at which the VIP poller read ``node``'s addresses in a state its address stream
+    was not in at any moment within ``tolerance`` either side: evidence that the two disagree
+    (a poll is stamped when read, a kernel event when ``ip`` got it: either may lag a little,
+    neither for long). Only real readings count: a poll that found the node's init gone
+    infers that it holds nothing, while its namespace may keep the address a moment longer
+    until Docker takes the interface away."""
     spans = stream_spans(events, node)
     if not spans:
         return []
@@ -232,6 +235,7 @@ def poll_disagreements(events: list[Event], node: str, tolerance: float) -> list
         return out | {h for t, h in changes if a < t <= b}
 
     return [e["t"] for e in events if e["kind"] == "vip" and e.get("node") == node
-            and e.get("source") == "poll" and e.get("held") is not None
-            and _inside(e["t"] - tolerance, spans) and _inside(e["t"], spans)
-            and states(e["t"] - tolerance, e["t"]) == {not e["held"]}]
+            and e.get("source") == "poll" and e.get("why") == "fib"
+            and e.get("held") is not None and _inside(e["t"] - tolerance, spans)
+            and _inside(e["t"] + tolerance, spans)
+            and states(e["t"] - tolerance, e["t"] + tolerance) == {not e["held"]}]

@@ -1,6 +1,6 @@
 """The VIP from the kernel itself: per node, the address events of its network namespace.
 
-For each node an ``ip -timestamp -oneline monitor address`` runs from the host inside the node's
+For each node an ``ip -tshort -oneline monitor address`` runs from the host inside the node's
 network namespace (``nsenter``), writing to a file: the kernel reports every address added or
 deleted and ``ip`` stamps it as it arrives. It runs outside the test process (a busy
 interpreter cannot delay its stamps) and outside the node's cgroup (a ``docker pause``d node's
@@ -32,7 +32,7 @@ from harness.logformats import addresses_in_dump, parse_addr_event
 from harness.observers.base import Observer
 
 # monitor first, then (once it listens) the dump; an address changed in between shows in both
-SCRIPT = ('ip -timestamp -oneline monitor address & m=$!; sleep 0.2; '
+SCRIPT = ('ip -tshort -oneline monitor address & m=$!; sleep 0.2; '
           'echo "DUMP $(date +%s.%N)"; ip -oneline -4 addr show; echo DUMP-END; wait $m')
 
 
