@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from histories import beats, fault, final, healed, run, vip, write
+from histories import beats, fault, final, healed, run, write
 
 from harness.checkers import check_single_owner
 from harness.checkers.migration import check_migration
@@ -86,7 +86,7 @@ def _fed(lines, dump_wall=1000.0):
 
 
 def test_a_stream_comes_up_at_its_dump_with_the_state_then_records_changes_only():
-    h, s = _fed([f"628: eth0    inet {VIP}/32 scope global eth0", "DUMP-END",
+    h, _ = _fed([f"628: eth0    inet {VIP}/32 scope global eth0", "DUMP-END",
                  f"[1970-01-01T00:16:41.000000] 628: eth0    inet {VIP}/32 scope global x",
                  f"[1970-01-01T00:16:42.500000] Deleted 628: eth0    inet {VIP}/32 scope x",
                  "[1970-01-01T00:16:43.000000] 628: eth0    inet 10.0.0.1/24 scope global x"])
