@@ -6,6 +6,7 @@ from histories import GTID, failover_history, final, node_state, repl, replace_f
 from harness.checkers import check_replication
 
 A = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
+B = "4f22ab58-82db-22f2-af44-d91bb9530673"
 
 
 def with_final(n1=None, n2=None, **kw):
@@ -51,6 +52,27 @@ def test_gtid_mismatch_fails_with_the_difference():
     assert v.valid is False
     assert v.evidence["gtid_missing"] == {"node2 lacks": f"{A}:11-12"}
     assert f"node2 lacks GTIDs {A}:11-12 executed on node1" in v.summary
+
+
+def test_gtid_sets_are_compared_both_ways():
+    """The node with the larger set may be either: node1 missing node2's transactions is as
+    much a divergence (a seeded one-direction comparison passed every test above)."""
+    v = check_replication(with_final(n2=node_state([], gtid=f"{A}:1-12")))
+    assert v.valid is False and v.evidence["gtid_missing"] == {"node1 lacks": f"{A}:11-12"}
+    assert v.signature == ["missing transactions on node1"]
+    both = check_replication(with_final(n1=node_state([], gtid=f"{A}:1-10,{B}:1-2"),
+                                        n2=node_state([], gtid=f"{A}:1-11")))
+    assert both.valid is False and both.evidence["gtid_missing"] == {
+        "node2 lacks": f"{B}:1-2", "node1 lacks": f"{A}:11"}
+
+
+def test_a_divergence_fails_whatever_the_channels_say():
+    """Both channels running, no applier error, and still one node lacks a transaction of the
+    other and their tables differ: a silent divergence is a FAIL naming the GTIDs."""
+    v = check_replication(with_final(n1=node_state([], gtid=f"{A}:1-9", checksum=5)))
+    assert v.valid is False
+    assert v.summary.startswith(f"node1 lacks GTIDs {A}:10 executed on node2")
+    assert set(v.signature) == {"missing transactions on node1", "checksums differ"}
 
 
 def test_checksum_mismatch_fails():

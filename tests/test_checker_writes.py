@@ -74,6 +74,15 @@ def test_duplicate_fails():
     assert "1 duplicated" in v.summary
 
 
+def test_a_duplicate_on_either_node_alone_fails():
+    """A duplicate counted on one node only (a seeded bug) would miss these."""
+    for n1_ids, n2_ids in ((["a", "b"], ["a", "b", "b"]), (["a", "b", "b"], ["a", "b"])):
+        v = check_writes(history(OPS, n1_ids, n2_ids))
+        assert v.valid is False and v.evidence["duplicated"] == ["b"], (n1_ids, n2_ids)
+    v = check_writes(history(OPS, ["a", "b"], ["a", "b", "b"], owners=("node2",)))
+    assert v.valid is False and v.signature == ["writes duplicated"]
+
+
 def test_failed_write_present_fails():
     v = check_writes(history(OPS, ["a", "b", "c"], ["a", "b", "c"]))
     assert v.valid is False

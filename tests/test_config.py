@@ -516,3 +516,26 @@ def test_unknown_template_variable_names_its_line(tmp_path):
     with pytest.raises(ConfigError, match=r"keepalived.conf.j2:2: template uses an unknown "
                                           "variable"):
         load_bundle(b)
+
+
+def test_the_bound_comes_from_the_slowest_node_the_lowest_priority():
+    """keepalived's master-down skew is (256 - priority) / 256: the lowest-priority node waits
+    longest, so the bound is its. With 100/90 the two differ by 0.04 s (lost when the bound is
+    rounded to 0.1 s); with 250/1 by almost a second."""
+    seed = load_bundle("seed")
+    assert seed.timing().priority == 90
+    assert seed.timing().master_down_s == pytest.approx(3 + 166 / 256)
+    topo = TOPOLOGY.replace("priority = 100", "priority = 250").replace("priority = 90",
+                                                                       "priority = 1")
+    files = {"node1/etc/keepalived/keepalived.conf": PASTED.format(prio=250, src="10.0.0.11"),
+             "node2/etc/keepalived/keepalived.conf": PASTED.format(prio=1, src="10.0.0.12")}
+    amap = ('\n[address_map]\n"10.0.0.11" = "node1"\n"10.0.0.12" = "node2"\n'
+            '"10.0.0.100" = "vip"\n"10.0.0.0/24" = "lab"\n[interface_map]\nens192 = "eth0"\n')
+    b = load_bundle(make(tmp_path_factory_dir(), files, topo, amap))
+    assert b.timing().priority == 1
+    assert b.migration_bound_s() == pytest.approx(round(3 + 255 / 256 + 5, 1))  # 9.0, not 8.0
+
+
+def tmp_path_factory_dir() -> Path:
+    import tempfile
+    return Path(tempfile.mkdtemp(prefix="vipchaos-test-"))
