@@ -47,7 +47,7 @@ def test_without_session_json_every_result_is_read(tmp_path):
 def test_table_has_rows_and_marks(tmp_path):
     table = summary_table(_run(tmp_path)).splitlines()
     assert table[0].startswith("bundle") and "1-owner" in table[0] and set(table[1]) == {"-"}
-    good, bad = table[2], table[3]
+    bad, good = table[2], table[3]  # failures first
     assert "kill-mysqld-owner" in good and "FAIL" not in good and good.endswith("pass")
     assert "FAIL" in bad and bad.endswith("fail")
     assert "16/0/0" in good  # ok/lost/unknown writes
@@ -166,3 +166,19 @@ def test_the_html_report_renders_a_crashed_test(tmp_path):
                         "status": "error"}])
     page = render_html(tmp_path).read_text()
     assert "test_crash" in page and "error" in page
+
+
+def test_rows_are_grouped_by_bundle_then_scenario_failures_and_unknowns_first():
+    from harness.report.summary import ordered
+    rows = [{"bundle": "seed", "test": "b-pass", "outcome": "pass"},
+            {"bundle": "hardened", "test": "z-fail", "outcome": "fail"},
+            {"bundle": "seed", "test": "c-unknown", "outcome": "unknown"},
+            {"bundle": "seed", "test": "a-accepted", "outcome": "accepted"},
+            {"bundle": "hardened", "test": "a-pass", "outcome": "pass"},
+            {"bundle": "seed", "test": "d-fail", "outcome": "fail"}]
+    assert [(r["bundle"], r["test"]) for r in ordered(rows)] == [
+        ("hardened", "z-fail"), ("hardened", "a-pass"), ("seed", "d-fail"),
+        ("seed", "c-unknown"), ("seed", "a-accepted"), ("seed", "b-pass")]
+    table = summary_table(rows).splitlines()[2:]
+    assert [line.split()[1] for line in table] == ["z-fail", "a-pass", "d-fail", "c-unknown",
+                                                   "a-accepted", "b-pass"]

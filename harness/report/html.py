@@ -13,7 +13,7 @@ import harness.report.distributions as distributions
 from harness.checkers.query import judged_events
 from harness.files import RunFileError, read_json, write_atomic
 from harness.history import load
-from harness.report.summary import INVARIANTS, cell, gate, load_results
+from harness.report.summary import INVARIANTS, cell, gate, load_results, ordered
 
 STATE_COLOURS = {"MASTER": "#2e9e44", "BACKUP": "#b9c0c8", "FAULT": "#f08c00", "STOP": "#d6336c",
                  "CRASH": "#862e9c"}
@@ -99,7 +99,7 @@ def _segments(changes: list[tuple[float, str | None]], span: float, y: int,
 
 def render_html(run_dir: Path) -> Path:
     run_dir = Path(run_dir)
-    results = load_results(run_dir)
+    results = ordered(load_results(run_dir))
     tests = []
     for r in results:
         hist_file = run_dir / r["_dir"] / "history.jsonl" if r.get("_dir") else None

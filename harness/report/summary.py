@@ -72,6 +72,21 @@ def load_results(run_dir: Path) -> list[dict[str, Any]]:
     return [read_result(f) for f in sorted(run_dir.glob("*/result.json"))]
 
 
+#: the order rows are shown in: what needs attention first
+ATTENTION = ("error", "fail", "unknown")
+
+
+def ordered(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows grouped by bundle, then scenario; within a bundle, errors, failures and unknowns
+    first (not the order in which parallel workers happened to finish)."""
+    def key(r: dict[str, Any]) -> tuple:
+        outcome = r.get("outcome") or "error"
+        return (str(r.get("bundle") or ""),
+                ATTENTION.index(outcome) if outcome in ATTENTION else len(ATTENTION),
+                str(r.get("test") or ""))
+    return sorted(results, key=key)
+
+
 def cell(result: dict[str, Any], inv: str) -> str:
     per = (result.get("judgement") or {}).get("per_invariant") or {}
     return CELLS.get(per.get(inv, ""), "-")
@@ -85,7 +100,7 @@ def summary_table(results: list[dict[str, Any]]) -> str:
     head = (f"{'bundle':10} {'fault':28} " + " ".join(f"{SHORT[i]:>7}" for i in INVARIANTS)
             + f" {'failover':>8} {'gap s':>6} {'dual s':>6} {'ok/lost/unk':>13}  outcome")
     lines = [head, "-" * len(head)]
-    for r in results:
+    for r in ordered(results):
         w = r.get("writes") or {}
         wr = f"{w.get('ok', 0)}/{w.get('lost') if w.get('lost') is not None else '-'}/" \
              f"{w.get('unknown', 0)}"
