@@ -378,13 +378,16 @@ class Pair:
             return owner if target == "owner" else self.peer(owner)
         return self.node(target)
 
-    def ensure_intended(self, timeout: float = 30, history: History | None = None) -> str:
+    def ensure_intended(self, timeout: float | None = None, history: History | None = None) -> str:
         """Both keepalived running and the VIP on the highest-priority node, so every test
         starts from the state the operator intends; the harness's moves are recorded in
         ``history`` when given. ReadinessTimeout (naming the state seen) after three tries.
 
         With nopreempt the owner is whoever won the start-up race or the last failover; a
         graceful keepalived restart on that node (priority-0 advert) hands the VIP over."""
+        # each wait lasts what the config needs to come up (its bring-up bound), 10-30 s: a
+        # config that never gets there must not cost minutes per try
+        timeout = timeout or min(30.0, max(10.0, self.bounds()["bringup_s"]))
         rec = Recorder(self, history if history is not None else History())
         best = self.intended_owner
         for attempt in range(1, 4):

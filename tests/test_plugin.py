@@ -368,3 +368,59 @@ def test_a_kept_pool_retires_nothing():
     pool.pair("seed")
     pool.pair("hardened")
     assert (downs, sorted(pool.pairs)) == ([], ["hardened", "seed"])
+
+
+NEVER_UP = '''
+from types import SimpleNamespace
+
+import pytest
+from histories import check, final, phase, proc, repl, run, vip, watched
+
+from harness.history import History
+
+
+@pytest.fixture
+def booted_pair(bundle_name):
+    """No Docker: a pair whose recorded attempt at its intended state left nobody holding the
+    VIP (a pasted config that never comes up)."""
+    h = History()
+    for e in [run(0.0, scenario="setup"), phase(0.1, "bring-up"),
+              vip(0.2, "node1", False), vip(0.2, "node2", False),
+              proc(0.2, "node1"), proc(0.2, "node2"), repl(0.5, "node1"), repl(0.5, "node2"),
+              check(1.0, "node1", ok=False), check(1.0, "node2", ok=False),
+              *watched(0.2, 19.0), final(19.0, owners=())]:
+        h.add(e["kind"], **{k: v for k, v in e.items() if k != "kind"})
+    return SimpleNamespace(setup_history=h, fresh=False,
+                           bundle=SimpleNamespace(name=bundle_name, risks=[]))
+'''
+
+
+def test_a_pair_that_never_came_up_fails_each_test_that_needs_it_with_evidence(pytester):
+    """A broken config is a violation (exit 1), not a harness error: every test that needs the
+    intended state gets the recorded attempt's FAIL, written as its result."""
+    pytester.makeconftest(NEVER_UP)
+    pytester.makepyfile(histories=HISTORIES)
+    pytester.makepyfile(test_chaos='''
+import pytest
+
+
+@pytest.mark.chaos
+def test_kill(pair):
+    raise AssertionError("never reached: the pair is not in its intended state")
+
+
+@pytest.mark.chaos
+def test_crash(pair):
+    raise AssertionError("never reached")
+''')
+    res, run_dir = run(pytester)
+    assert res.ret == plugin.EXIT_VIOLATION, res.stdout.str()
+    out = res.stdout.str()
+    assert "never came up as intended" in out and "VIP held by nobody" in out
+    statuses = [t["status"] for t in session_json(run_dir)["tests"]]
+    assert statuses == ["fail", "fail"]
+    written = sorted(p.parent.name for p in run_dir.glob("*/result.json"))
+    assert written == ["seed-test_crash-seed", "seed-test_kill-seed"]
+    result = json.loads((run_dir / "seed-test_kill-seed" / "result.json").read_text())
+    assert result["test"] == "test_kill[seed]" and result["outcome"] == "fail"
+    assert result["judgement"]["per_invariant"]["bringup"] == "FAIL"
