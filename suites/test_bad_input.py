@@ -83,3 +83,30 @@ def test_node_that_never_becomes_ready_shows_its_logs(docker_engine, node_image,
     msg = str(exc.value)
     assert "mysqld on node" in msg and "no_such_option_at_all" in msg  # the log tail says why
     assert _leftovers(docker_engine, pair.run_id) == []
+
+
+def test_a_config_that_never_holds_the_vip_is_a_violation_not_an_error(docker_engine, node_image,
+                                                                        tmp_path):
+    """hardened with a check that always fails (weight 0): both nodes stay in FAULT and nobody
+    ever holds the VIP. The bring-up is a FAIL with keepalived's evidence, the recorded attempt
+    at the intended state too, and so is every test that would need it: never a setup error."""
+    from harness.api import bring_up, setup_failure
+    broken = tmp_path / "never-up"
+    shutil.copytree(BUNDLES_DIR / "hardened", broken)
+    (broken / "scripts" / "check_mysql.sh").write_text("#!/bin/bash\nexit 1\n")
+    pair = bring_up(docker_engine, node_image, load_bundle(broken), subnet="198.18.155.0/24",
+                    out_dir=tmp_path / "bring-up")
+    try:
+        br = pair.bringup_result
+        assert br.outcome == "fail", br.judgement.reasons
+        assert "VIP held by nobody" in br.verdict("bringup").signature
+        assert pair.setup_history is not None
+        result = setup_failure(pair, "kill-mysqld-owner", tmp_path / "kill")
+        assert result.outcome == "fail" and result.scenario == "kill-mysqld-owner"
+        v = result.verdict("bringup")
+        assert v.valid is False and "VIP held by nobody" in v.signature, v.summary
+        assert any("check check_mysql failing" in p for p in v.signature), v.signature
+        assert (tmp_path / "kill" / "result.json").exists()
+    finally:
+        pair.down()
+    assert _leftovers(docker_engine, pair.run_id) == []

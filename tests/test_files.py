@@ -22,6 +22,9 @@ def test_write_atomic_replaces_the_file_whole_and_leaves_no_temporary(tmp_path):
     write_atomic(path, "x" * 100_000)
     assert path.read_text() == "x" * 100_000
     assert [p.name for p in path.parent.iterdir()] == ["result.json"]
+    plain = tmp_path / "plain"
+    plain.write_text("")
+    assert path.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777  # not mkstemp's 0600
 
 
 def test_concurrent_writers_never_leave_a_mixed_file(tmp_path):
