@@ -88,8 +88,8 @@ clean:
 # runs/ so the work tree stays clean. Prints the score over the selected mutants and the
 # survivors; fails below MUTANTS_MIN percent killed.
 MUTMUT_DIR ?= runs/mutmut
-MUTANTS_SELECT ?= harness.checkers.* harness.judge.* harness.report.summary.x_gate__mutmut_* \
-  harness.workload.x_classify__mutmut_*
+MUTANTS_SELECT ?= harness.checkers.* harness.judge.* harness.expectations.* \
+  harness.report.summary.x_gate__mutmut_* harness.workload.x_classify__mutmut_*
 MUTANTS_MIN ?= 90
 .PHONY: mutants
 mutants: $(STAMP)
