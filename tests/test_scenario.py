@@ -5,6 +5,7 @@ its history alone (``judge_history``, ``result_of``, ``Result.to_dict``, ``save`
 import json
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from fakes import fake_pair
@@ -309,3 +310,27 @@ def test_the_observation_lasts_until_the_last_window_has_opened():
     failed = [run(0.0), fault(2.0), fault(5.0, phase="heal-failed")]
     assert observation_horizon(failed, 1.0) == round(5.0 + 1.0 + OBSERVE_AFTER_S, 3)
     assert observation_horizon([run(0.0), fault(2.0)], 3.6) == 0.0  # nothing healed yet
+
+
+def test_a_final_state_caught_mid_apply_is_taken_again_within_the_bound():
+    """node2 applied a late transaction (a buffered write executed when its mysqld was thawed)
+    after convergence: the first reading shows the sets apart with both channels running; the
+    final state is the one after replication caught up, not a false divergence."""
+    from harness.scenario import catching_up, settled_final
+    ch = [{"io_running": True, "sql_running": True, "io_error": "", "sql_error": ""}]
+
+    def state(g1, g2, ch1=ch):
+        return {"nodes": {"node1": {"reachable": True, "gtid_executed": g1, "channels": ch1},
+                          "node2": {"reachable": True, "gtid_executed": g2, "channels": ch}}}
+    assert catching_up(state("a:1-5", "a:1-6"))
+    assert not catching_up(state("a:1-6", "a:1-6"))
+    stopped = [{**ch[0], "sql_running": False, "sql_error": "Coordinator stopped"}]
+    assert not catching_up(state("a:1-5", "a:1-6", stopped))  # broken: that is the verdict
+    readings = iter([state("a:1-5", "a:1-6"), state("a:1-6", "a:1-6")])
+    pair = SimpleNamespace(final_state=lambda c: next(readings), converge=lambda bound: 0.3)
+    h = History()
+    assert settled_final(pair, h, 1.0, time.monotonic() + 5) == state("a:1-6", "a:1-6")
+    assert "still applying" in h.events("note")[0]["text"]
+    stuck = SimpleNamespace(final_state=lambda c: state("a:1-5", "a:1-6"),
+                            converge=lambda bound: None)
+    assert settled_final(stuck, History(), 1.0, time.monotonic() + 5) == state("a:1-5", "a:1-6")
