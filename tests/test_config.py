@@ -103,8 +103,8 @@ def test_seed_is_literal_per_node_and_needs_no_default_mycnf():
     assert b.is_literal
     r1, r2 = (b.render(n) for n in b.topology.nodes)
     assert MYCNF not in r1.files and b"server-id=1" in r1.files["/etc/my.cnf"][0]
-    assert b"-h198.18.151.100 " in r1.files["/etc/keepalived/checkmysql.sh"][0]  # the VIP
-    assert b"-h198.18.151.12 " in r2.files["/etc/keepalived/checkmysql.sh"][0]  # its own
+    assert b"\nhost=198.18.151.100\n" in r1.files["/etc/keepalived/checkmysql.sh"][0]  # the VIP
+    assert b"\nhost=198.18.151.12\n" in r2.files["/etc/keepalived/checkmysql.sh"][0]  # its own
     assert r1.sources["/etc/keepalived/checkmysql.sh"] == "node1/etc/keepalived/checkmysql.sh"
     assert b.replication_account == ("repl", "123456")
     assert {r.invariant for r in b.risks} >= {"bringup", "single_owner", "migration"}
@@ -342,7 +342,7 @@ def test_relocate_moves_literal_bundles_and_their_accounts():
     b = relocate(load_bundle("seed"), "198.18.160.0/24")
     r1 = b.render(b.topology.nodes[0])
     assert "198.18.160.100/24" in r1.keepalived_conf and "198.18.151." not in r1.keepalived_conf
-    assert b"-h198.18.160.100 " in r1.files["/etc/keepalived/checkmysql.sh"][0]
+    assert b"\nhost=198.18.160.100\n" in r1.files["/etc/keepalived/checkmysql.sh"][0]
     assert "'repl'@'198.18.160.%'" in b.accounts(b.topology.nodes[0])[0].sql
     ex = relocate(load_bundle(EXAMPLE), "198.18.161.0/24")
     assert "mcast_src_ip 198.18.161.11" in ex.render(ex.topology.nodes[0]).keepalived_conf

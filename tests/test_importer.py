@@ -13,7 +13,7 @@ from harness.errors import ConfigError
 from harness.importer import NodeInput, import_pair
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "production-paste"
-TUTORIAL = Path(__file__).parent / "fixtures" / "tutorial"
+SEED = Path(__file__).resolve().parent.parent / "harness" / "bundles" / "seed"  # the tutorial
 
 
 def test_production_paste_imports_into_a_bundle_that_loads(tmp_path):
@@ -45,11 +45,11 @@ def test_production_paste_imports_into_a_bundle_that_loads(tmp_path):
 
 def test_tutorial_imports_with_the_backups_address_from_its_script(tmp_path):
     out = tmp_path / "t"
-    hosts = ("master", "backup")
-    nodes = [NodeInput(f"node{i}", TUTORIAL / h / "etc/keepalived/keepalived.conf",
-                       [TUTORIAL / h / "etc/keepalived/checkmysql.sh"], TUTORIAL / h / "etc/my.cnf")
+    hosts = ("node1", "node2")  # the tutorial's master and backup, as the seed carries them
+    nodes = [NodeInput(f"node{i}", SEED / h / "etc/keepalived/keepalived.conf",
+                       [SEED / h / "etc/keepalived/checkmysql.sh"], SEED / h / "etc/my.cnf")
              for i, h in enumerate(hosts, start=1)]
-    res = import_pair(nodes, out, TUTORIAL / "accounts.sql")
+    res = import_pair(nodes, out, SEED / "accounts.sql")
     topo = tomllib.loads((out / "topology.toml").read_text())
     assert topo["address_map"] == {"192.168.0.129": "node2", "192.168.0.130": "vip",
                                    "192.168.0.0/24": "lab"}
@@ -58,13 +58,13 @@ def test_tutorial_imports_with_the_backups_address_from_its_script(tmp_path):
     # per node where they differ, at the path keepalived.conf runs them, modes kept
     for i, h in enumerate(hosts, start=1):
         for rel in ("etc/keepalived/checkmysql.sh", "etc/my.cnf", "etc/keepalived/keepalived.conf"):
-            mine, theirs = out / f"node{i}" / rel, TUTORIAL / h / rel
+            mine, theirs = out / f"node{i}" / rel, SEED / h / rel
             assert mine.read_bytes() == theirs.read_bytes()
             assert mine.stat().st_mode & 0o7777 == theirs.stat().st_mode & 0o7777
     b = load_bundle(out)
     assert lint(b)[0].errors == []
     r2 = b.render(b.topology.nodes[1])
-    assert b"-h198.18.151.129 " in r2.files["/etc/keepalived/checkmysql.sh"][0]
+    assert b"\nhost=198.18.151.129\n" in r2.files["/etc/keepalived/checkmysql.sh"][0]
     assert "'repl'@'198.18.151.%'" in b.accounts(b.topology.nodes[0])[0].sql
 
 

@@ -1,24 +1,100 @@
-"""seed is the classic tutorial, file by file (tests/fixtures/tutorial, a reconstruction: see its
-README.md): render seed for the lab, map the lab's values back to the tutorial's, compare.
-
-Only lines the lab must change may differ, and they are named here: none.
+"""seed is the tutorial's text: its code blocks are extracted from the original
+(docs/tutorial/, a copy of the text the project was built from) and compared with the bundle's
+files byte for byte; every other file of the bundle is named, with why, in its README.md; and the
+lab renders the files unchanged except for the mapped addresses and interface.
 """
 
 import re
 from pathlib import Path
 
-import pytest
-
 from harness.bundle import BUNDLES_DIR, load_bundle
 
-TUTORIAL = Path(__file__).parent / "fixtures" / "tutorial"
-HOSTS = {"node1": "master", "node2": "backup"}
+ROOT = Path(__file__).resolve().parent.parent
+TEXT = ROOT / "docs" / "tutorial" / "000_07b03a10a75ef9bf.txt"
+SEED = BUNDLES_DIR / "seed"
 # Lab value -> the tutorial's.
 BACK = {"198.18.151.11": "192.168.0.128", "198.18.151.12": "192.168.0.129",
         "198.18.151.100": "192.168.0.130", "198.18.151.%": "192.168.0.%"}
 BACK_IFACE = {"eth0": "ens32"}
-# Lines the lab must change and cannot map back (path -> line numbers). Ideally none.
-MUST_DIFFER: dict[str, set[int]] = {}
+
+
+def code_blocks(text: str) -> list[str]:
+    """Every fenced block of the text, as a file would hold it (each line and its newline)."""
+    blocks, cur = [], None
+    for line in text.split("\n"):
+        if line.startswith("```"):
+            if cur is None:
+                cur = []
+            else:
+                blocks.append("".join(f"{x}\n" for x in cur))
+                cur = None
+        elif cur is not None:
+            cur.append(line)
+    return blocks
+
+
+def block_after(heading: str, text: str) -> str:
+    """The first code block after the line containing ``heading``."""
+    return code_blocks(text[text.index(heading):])[0]
+
+
+TUTORIAL = TEXT.read_text()
+MASTER_CONF = block_after("主机\ncat /etc/keepalived/keepalived.conf", TUTORIAL)
+BACKUP_CONF = block_after("备机\ncat /etc/keepalived/keepalived.conf", TUTORIAL)
+SCRIPT = block_after("cat /etc/keepalived/checkmysql.sh", TUTORIAL)
+#: the tutorial's own change for the backup: it probes its own address
+BACKUP_SCRIPT = SCRIPT.replace("host=192.168.0.130\n", "host=192.168.0.129\n", 1)
+FROM_TEXT = {
+    "node1/etc/keepalived/keepalived.conf": MASTER_CONF,
+    "node2/etc/keepalived/keepalived.conf": BACKUP_CONF,
+    "node1/etc/keepalived/checkmysql.sh": SCRIPT,
+    "node2/etc/keepalived/checkmysql.sh": BACKUP_SCRIPT,
+}
+
+
+def test_the_text_holds_what_the_seed_is_built_from():
+    """The blocks found are the ones meant (so a wrong extraction cannot pass by comparing two
+    wrong things)."""
+    assert MASTER_CONF.startswith("! Configuration File for keepalived\n")
+    assert "    priority 100\n" in MASTER_CONF and "    priority 90\n" in BACKUP_CONF
+    assert "    route_id mysql_GTID\n" in MASTER_CONF  # the typo, as written
+    assert "        root@localhost     \n" in MASTER_CONF  # trailing spaces, as written
+    assert SCRIPT.startswith("#!/bin/bash\nmysqlstr=/usr/local/mysql/bin/mysql\n")
+    assert "#host=192.168.10.129\n" in SCRIPT and "    exit 0\n" in SCRIPT
+    assert "    #/etc/init.d/keepalived stop\n" in SCRIPT
+    assert BACKUP_SCRIPT != SCRIPT and "host=192.168.0.129\n" in BACKUP_SCRIPT
+
+
+def test_the_seed_files_are_the_tutorials_blocks_byte_for_byte():
+    for rel, want in FROM_TEXT.items():
+        assert (SEED / rel).read_bytes() == want.encode(), rel
+    for node in ("node1", "node2"):
+        assert (SEED / node / "etc/keepalived/checkmysql.sh").stat().st_mode & 0o777 == 0o755
+
+
+def test_every_other_file_of_the_seed_is_a_named_difference():
+    """Where the lab must differ, the bundle says so in one place (its README.md)."""
+    differences = (SEED / "README.md").read_text()
+    others = sorted(p.relative_to(SEED).as_posix() for p in SEED.rglob("*")
+                    if p.is_file() and p.relative_to(SEED).as_posix() not in FROM_TEXT)
+    assert others == ["README.md", "accounts.sql", "node1/etc/my.cnf", "node2/etc/my.cnf",
+                      "risks.toml", "topology.toml"]
+    for named in ("accounts.sql", "my.cnf", "[address_map]", "[interface_map]",
+                  "host=192.168.0.129", "CHANGE REPLICATION SOURCE TO", "keepalived 2.3.4"):
+        assert named in differences, named
+
+
+def test_the_accounts_are_the_tutorials_in_the_syntax_the_server_accepts():
+    step1 = block_after("### 第一步", TUTORIAL)
+    assert step1.startswith("grant replication slave on *.* to 'repl'@'192.168.0.%' "
+                            "identified by '123456';")
+    step4 = next(b for b in code_blocks(TUTORIAL) if "create user" in b)
+    assert "create user 'healthcheck'@'192.168.0.%' identified by 'check123';" in step4
+    mine = (SEED / "accounts.sql").read_text()
+    for stmt in ("CREATE USER 'repl'@'192.168.0.%' IDENTIFIED BY '123456';",
+                 "GRANT REPLICATION SLAVE ON *.* TO 'repl'@'192.168.0.%';",
+                 "CREATE USER 'healthcheck'@'192.168.0.%' IDENTIFIED BY 'check123';"):
+        assert stmt in mine
 
 
 def back_to_tutorial(data: bytes) -> bytes:
@@ -30,67 +106,13 @@ def back_to_tutorial(data: bytes) -> bytes:
     return data
 
 
-def tutorial_files(host: str) -> dict[str, Path]:
-    root = TUTORIAL / host
-    return {"/" + p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
-
-
-def differing_lines(got: bytes, want: bytes) -> list[int]:
-    g, w = got.split(b"\n"), want.split(b"\n")
-    return [i for i in range(1, max(len(g), len(w)) + 1)
-            if (g[i - 1:i] or [None]) != (w[i - 1:i] or [None])]
-
-
-@pytest.mark.parametrize("node", ["node1", "node2"])
-def test_seed_rendered_for_the_lab_is_the_tutorial(node):
+def test_the_lab_renders_them_unchanged_but_for_addresses_and_interface():
     seed = load_bundle("seed")
-    rendered = seed.render(seed.topology.node(node))
-    want = tutorial_files(HOSTS[node])
-    assert set(rendered.files) == set(want), "seed installs exactly the tutorial's files"
-    for path, src in want.items():
-        data, mode = rendered.files[path]
-        assert mode == src.stat().st_mode & 0o7777, f"{path}: mode"
-        diff = differing_lines(back_to_tutorial(data), src.read_bytes())
-        assert set(diff) == MUST_DIFFER.get(path, set()), f"{path}: lines {diff} differ"
-
-
-def test_seed_accounts_are_the_tutorials():
-    seed = load_bundle("seed")
-    lab = "\n".join(s.sql for s in seed.accounts(seed.topology.nodes[0]))
-    want = [line.rstrip(";") for line in (TUTORIAL / "accounts.sql").read_text().splitlines()
-            if line and not line.startswith("--")]
-    assert back_to_tutorial(lab.encode()).decode().splitlines() == want
-
-
-def test_seed_carries_the_tutorial_verbatim():
-    """Not a single byte of the operator's files is rewritten in the bundle itself."""
-    for node, host in HOSTS.items():
-        for path, src in tutorial_files(host).items():
-            mine = BUNDLES_DIR / "seed" / node / path.lstrip("/")
-            assert mine.read_bytes() == src.read_bytes(), mine
-            assert mine.stat().st_mode & 0o7777 == src.stat().st_mode & 0o7777, mine
-    assert (BUNDLES_DIR / "seed" / "accounts.sql").read_bytes() == \
-        (TUTORIAL / "accounts.sql").read_bytes()
-
-
-def test_the_tutorials_setup_as_described():
-    """What the tutorial is, per its description: so a drift of the fixture is caught too."""
-    from harness import keepalived_conf
-    for host, prio, probe in (("master", "100", "192.168.0.130"),
-                              ("backup", "90", "192.168.0.129")):
-        root = keepalived_conf.parse((TUTORIAL / host / "etc/keepalived/keepalived.conf")
-                                     .read_text())
-        gd = root.find("global_defs")[0]
-        assert gd.flag("route_id") and gd.flag("enable_script_security")
-        assert gd.value("script_user") == "root" and gd.flag("notification_email")
-        script = root.find("vrrp_script")[0]
-        assert script.value("script") == "/etc/keepalived/checkmysql.sh"
-        assert (script.value("interval"), script.value("weight")) == ("5", "2")
-        inst = root.find("vrrp_instance")[0]
-        assert (inst.value("state"), inst.value("interface"), inst.value("virtual_router_id"),
-                inst.value("priority"), inst.value("advert_int")) == (
-            "BACKUP", "ens32", "151", prio, "1")
-        assert inst.flag("nopreempt")
-        check = (TUTORIAL / host / "etc/keepalived/checkmysql.sh").read_text()
-        assert f'mysql -uhealthcheck -pcheck123 -h{probe} -e "show status;"' in check
-        assert "systemctl stop keepalived" in check
+    for node in ("node1", "node2"):
+        rendered = seed.render(seed.topology.node(node))
+        for rel, want in FROM_TEXT.items():
+            if not rel.startswith(node):
+                continue
+            data, mode = rendered.files["/" + rel.split("/", 1)[1]]
+            assert back_to_tutorial(data) == want.encode(), rel
+            assert mode == (SEED / rel).stat().st_mode & 0o7777
