@@ -6,6 +6,7 @@ from histories import (
     failover_history,
     fault,
     healed,
+    op,
     proc,
     repl,
     run,
@@ -211,3 +212,17 @@ def test_origin_verdicts_in_full():
                            "(first at t=6.01s): two masters took writes")
     assert bad.metrics == {"acknowledged": 17, "by_second_master": 1, "while_nobody_held": 0,
                            "unattributable": 0}
+
+
+def test_a_write_in_flight_while_its_node_drops_the_vip_is_not_a_second_masters():
+    """The commit happened somewhere between invoke and acknowledgement: a write sent to node2
+    while it held the VIP and acknowledged at the instant it dropped it (the kernel's stream
+    stamps the drop to the ms) is the VIP holder's; one sent after the drop is not."""
+    base = [e for e in failover_history() if e["kind"] != "op"]
+    flight = [op(19.90, "invoke", "w1"), op(19.922, "ok", "w1", node="node2"),
+              op(19.95, "invoke", "w2"), op(19.97, "ok", "w2", node="node2")]
+    ev = sorted([*base, vip(10.0, "node2", True), vip(19.922, "node2", False),
+                 vip(19.922, "node1", True), *flight], key=lambda e: e["t"])
+    v = check_origin(ev)
+    assert v.valid is False and [w["id"] for w in v.evidence["by_second_master"]] == ["w2"]
+    assert check_origin([e for e in ev if e.get("id") != "w2"]).valid is True

@@ -1,6 +1,7 @@
 """Who committed what: every acknowledged write carries the server that committed it
-(``@@hostname`` / ``@@server_uuid`` of its connection). A write committed on a node that did not
-hold the VIP at that instant while another node did is a write accepted by a second master:
+(``@@hostname`` / ``@@server_uuid`` of its connection). The commit happened at some instant
+between the write's invoke and its acknowledgement; a write whose node did not hold the VIP at
+any instant of that request while another node did is a write accepted by a second master:
 split brain at the data level, whatever keepalived says (an established connection that stayed
 with the old owner after a failover, or a client following a stale ARP entry). Writes committed
 while nobody held the VIP (a connection outliving its owner's VIP) are reported, not failed.
@@ -26,19 +27,19 @@ def check_origin(events: list[Event]) -> Verdict:
         return unknown(NAME, "no acknowledged write to attribute")
     if any(not e.get("node") for e in oks):
         return unknown(NAME, "an acknowledged write does not say which server committed it")
-    held: dict[str, bool | None] = dict.fromkeys(nodes)
+    changes: dict[str, list[tuple[float, bool | None]]] = {n: [] for n in nodes}
+    for e in events:
+        if e["kind"] == "vip" and e["node"] in changes:
+            changes[e["node"]].append((e["t"], e["held"]))
+    invoked = {e["id"]: e["t"] for e in events if e["kind"] == "op" and e["type"] == "invoke"}
     second, orphan, blind = [], [], 0
-    i = 0
-    vips = [e for e in events if e["kind"] == "vip"]
     for w in oks:
-        while i < len(vips) and vips[i]["t"] <= w["t"]:
-            held[vips[i]["node"]] = vips[i]["held"]
-            i += 1
-        by = w["node"]
-        if held.get(by) is True:
-            continue
-        others = [n for n, h in held.items() if h and n != by]
-        if held.get(by) is None or any(h is None for n, h in held.items() if n != by):
+        by, a, b = w["node"], invoked.get(w["id"], w["t"]), w["t"]
+        seen = {n: _states(changes[n], a, b) for n in nodes}
+        if True in seen.get(by, set()):
+            continue  # it held the VIP at some instant of the request: the commit may be then
+        others = [n for n in nodes if n != by and True in seen[n]]
+        if not seen.get(by) or any(None in s or not s for s in seen.values()):
             blind += 1
         elif others:
             second.append({"t": w["t"], "id": w["id"], "by": by, "vip_on": others})
@@ -60,3 +61,11 @@ def check_origin(events: list[Event]) -> Verdict:
     return Verdict(NAME, True, f"every write committed on the VIP's holder "
                    f"({len(orphan)} while nobody held it, by a surviving connection)",
                    evidence, metrics)
+
+
+def _states(changes: list[tuple[float, bool | None]], a: float, b: float) -> set:
+    """The states a node was in during [a, b] (its last known state at ``a``, then every change
+    until ``b``); empty when nothing was observed before ``b``."""
+    before = [h for t, h in changes if t <= a]
+    out = {before[-1]} if before else set()
+    return out | {h for t, h in changes if a < t <= b}
