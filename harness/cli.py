@@ -212,14 +212,16 @@ def cmd_validate(args) -> int:
 def cmd_import(args) -> int:
     """A bundle from a production pair's files, copied as they are, with a proposed lab map."""
     for f in [*args.confs, *args.scripts_node1, *args.scripts_node2,
-              *(x for x in (args.mycnf_node1, args.mycnf_node2, args.accounts) if x)]:
+              *(x for x in (args.mycnf_node1, args.mycnf_node2, args.accounts,
+                            args.replication) if x)]:
         if not Path(f).is_file():
             raise ConfigError(f"{f}: no such file")
     nodes = [NodeInput("node1", Path(args.confs[0]), [Path(f) for f in args.scripts_node1],
                        Path(args.mycnf_node1) if args.mycnf_node1 else None),
              NodeInput("node2", Path(args.confs[1]), [Path(f) for f in args.scripts_node2],
                        Path(args.mycnf_node2) if args.mycnf_node2 else None)]
-    print(import_pair(nodes, Path(args.out), Path(args.accounts) if args.accounts else None)
+    print(import_pair(nodes, Path(args.out), Path(args.accounts) if args.accounts else None,
+                      replication=Path(args.replication) if args.replication else None)
           .describe())
     return EXIT_PASS
 

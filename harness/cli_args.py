@@ -115,6 +115,9 @@ def build_parser(handlers: dict[str, Callable]) -> Parser:
     s.add_argument("--mycnf-node2", metavar="FILE", help="node2's my.cnf")
     s.add_argument("--accounts", metavar="FILE", help="accounts.sql: CREATE USER/GRANT "
                    "statements of the accounts the scripts and replication use")
+    s.add_argument("--replication", metavar="FILE", help="replication's setup SQL (CHANGE "
+                   "MASTER TO ... MASTER_USER=..., as the tutorial's step 2): checked against "
+                   "the server, and names the replication account")
     s.add_argument("--out", required=True, help="the new bundle directory (must not exist)")
 
     # a pair by hand

@@ -19,7 +19,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
 from harness import keepalived_conf
-from harness.bundle.accounts import created, grants_to, parse_statements
+from harness.bundle.accounts import created, grants_to, parse_statements, replication_login
 from harness.bundle.addresses import addresses_in, exempt
 from harness.bundle.kinds import KEEPALIVED_CONF, code, kind
 from harness.errors import ConfigError
@@ -70,15 +70,17 @@ class _Conf:
 
 
 def import_pair(nodes: list[NodeInput], out: Path, accounts: Path | None = None,
-                lab: IPv4Network = LAB_SUBNET) -> Result:
-    """Write a bundle for the pair ``nodes`` (node1, node2) into ``out`` (new or empty)."""
+                lab: IPv4Network = LAB_SUBNET, replication: Path | None = None) -> Result:
+    """Write a bundle for the pair ``nodes`` (node1, node2) into ``out`` (new or empty);
+    ``accounts`` and ``replication`` are the operator's SQL (CREATE USER/GRANT, and the
+    CHANGE MASTER TO of replication's setup), copied as they are."""
     if len(nodes) != 2:
         raise ConfigError("import: give exactly two keepalived.conf files (node1's, node2's)")
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ConfigError(f"{out}: exists and is not empty: give --out a new directory")
     confs = [_read_conf(n) for n in nodes]
     res = Result(out)
-    addrs = _addresses(confs, accounts)
+    addrs = _addresses(confs, accounts, replication)
     vip, net = _vip_and_network(confs, res)
     prod_ips = _node_addresses(confs, vip, addrs, res)
     lab_ips, lab_vip, host_ip = _lab_addresses(prod_ips, vip, net, lab)
@@ -117,9 +119,11 @@ def import_pair(nodes: list[NodeInput], out: Path, accounts: Path | None = None,
                              "in it (datadir, socket, log-error) must exist in the node")
     out.mkdir(parents=True, exist_ok=True)
     _write_files(out, files, res)
-    replication = _write_accounts(out, accounts, confs, res)
+    login = _write_accounts(out, accounts, confs, res)
+    if replication:
+        login = _write_replication(out, replication, login, res)
     _write_topology(out, confs, vip, net, prod_ips, lab_ips, lab_vip, host_ip, lab, addrs,
-                    replication, res)
+                    login, res)
     (out / "risks.toml").write_text(RISKS_SKELETON)
     res.written.append("risks.toml (accepted risks: none yet)")
     return res
@@ -181,7 +185,8 @@ def _read_conf(n: NodeInput) -> _Conf:
     return c
 
 
-def _addresses(confs: list[_Conf], accounts: Path | None) -> dict[str, list[tuple[str, str]]]:
+def _addresses(confs: list[_Conf], accounts: Path | None,
+               replication: Path | None = None) -> dict[str, list[tuple[str, str]]]:
     """Every production address (and host pattern) in the given files -> [(where, node)]."""
     found: dict[str, list[tuple[str, str]]] = {}
     sources: list[tuple[Path, str, bytes, str]] = []
@@ -191,8 +196,9 @@ def _addresses(confs: list[_Conf], accounts: Path | None) -> dict[str, list[tupl
         sources += [(s, f"/etc/keepalived/{s.name}", _read(s), n) for s in c.node.scripts]
         if c.node.mycnf:
             sources.append((c.node.mycnf, MYCNF_PATH, _read(c.node.mycnf), n))
-    if accounts:
-        sources.append((accounts, "/accounts.sql", _read(accounts), ""))
+    for sql, name in ((accounts, "/accounts.sql"), (replication, "/replication.sql")):
+        if sql:
+            sources.append((sql, name, _read(sql), ""))
     for path, node_path, data, node in sources:
         k = kind(node_path, data)
         for lineno, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
@@ -352,6 +358,31 @@ def _write_accounts(out: Path, accounts: Path | None, confs: list[_Conf],
     res.todo.append("accounts.sql: write the accounts production has (the check scripts' and "
                     "replication's); without them the checks fail as they would in production")
     return "repl", "TODO", False
+
+
+def _write_replication(out: Path, setup: Path, login: tuple[str, str, bool],
+                       res: Result) -> tuple[str, str, bool]:
+    """Copy the replication setup SQL; its CHANGE MASTER TO names the replication login."""
+    data = _read(setup)
+    (out / "replication.sql").write_bytes(data)
+    res.written.append(f"replication.sql (from {setup}; checked, not run: the lab wires "
+                       "replication itself)")
+    try:
+        found = replication_login(parse_statements(data.decode("utf-8"), setup.name))
+    except (UnicodeDecodeError, ConfigError) as exc:
+        res.todo.append(f"{setup.name}: cannot be read as SQL statements ({exc})")
+        return login
+    if found is None:
+        res.todo.append(f"{setup.name}: no CHANGE MASTER TO ... MASTER_USER=..., "
+                        "MASTER_PASSWORD=... in it: say which account replication uses in "
+                        "topology.toml [replication]")
+        return login
+    user, password, where = found
+    if login[2] and (login[0], login[1]) != (user, password):
+        res.todo.append(f"{where}: replication logs in as {user!r}, but the accounts file's "
+                        f"replication account is {login[0]!r} with another password: "
+                        "topology.toml [replication] takes the CHANGE MASTER TO login")
+    return user, password, True
 
 
 def _q(s: str) -> str:

@@ -6,7 +6,7 @@ throwaway container of the node image holding that node's files: ``keepalived -t
 complaints come back with the operator's file and line; the installed keepalived.conf is theirs
 byte for byte, so its line numbers are too), whether referenced scripts not shipped by the
 bundle exist there, and whether the interpreters and commands the scripts call exist in the
-image.
+image; and the server's own verdict on the node's my.cnf (:mod:`harness.bundle.mycnf`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import shlex
 
+from harness.bundle import mycnf
 from harness.bundle.kinds import KEEPALIVED_CONF
 from harness.bundle.lint import NOT_EXECUTABLE, Probes, Report, lint
 from harness.bundle.model import Bundle, RenderedNode
@@ -34,9 +35,13 @@ def validate(bundle: Bundle, engine: Engine, image: str) -> Report:
     rep, probes = lint(bundle)
     for node in bundle.topology.nodes:
         rendered = bundle.render(node)
-        code, out = engine.run_once(image, rendered.files, _script(probes[node.name]),
+        opts = mycnf.options(rendered.files, rendered.sources)
+        script = _script(probes[node.name]) + mycnf.probe_script(bundle.platform, opts)
+        code, out = engine.run_once(image, rendered.files, script,
                                     {"vipchaos.purpose": "validate"})
         _read(out, code, node.name, rendered, probes[node.name], rep)
+        for e in mycnf.findings(out, bundle.platform, opts):
+            rep.error(e)
     return rep
 
 

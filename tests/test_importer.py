@@ -39,8 +39,9 @@ def test_production_paste_imports_into_a_bundle_that_loads(tmp_path):
     conf = b.render(b.topology.nodes[1]).keepalived_conf
     assert "mcast_src_ip 198.18.151.12" in conf and "198.18.151.100/24 dev eth0" in conf
     rep, _ = lint(b)
-    assert rep.errors == ["topology.toml:23: replication user 'repl' is not created in "
-                          "accounts.sql: each node pulls from its peer as repl, which would fail"]
+    assert rep.errors == ["accounts.sql: no statement creates the replication user 'repl' "
+                          "(topology.toml:23 names it): each node pulls from its peer as repl, "
+                          "which would fail; add CREATE USER 'repl'@'...' IDENTIFIED BY '...'"]
 
 
 def test_tutorial_imports_with_the_backups_address_from_its_script(tmp_path):

@@ -204,8 +204,9 @@ def test_replication_account_must_exist_and_admit_the_nodes(tmp_path):
              extra=f"\n[address_map]\n{GOOD}\n[interface_map]\nens192 = \"eth0\"\n"
                    '\n[replication]\nuser = "repl"\npassword = "x"\n')
     rep = findings(load_bundle(b))
-    assert rep.errors == ["topology.toml:27: replication user 'repl' is not created in "
-                          "accounts.sql: each node pulls from its peer as repl, which would fail"]
+    assert rep.errors == ["accounts.sql: no statement creates the replication user 'repl' "
+                          "(topology.toml:27 names it): each node pulls from its peer as repl, "
+                          "which would fail; add CREATE USER 'repl'@'...' IDENTIFIED BY '...'"]
     (b / "accounts.sql").write_text("CREATE USER 'repl'@'localhost' IDENTIFIED BY 'x';\n"
                                     "GRANT REPLICATION SLAVE ON *.* TO 'repl'@'localhost';\n")
     rep = findings(load_bundle(b))
@@ -293,3 +294,47 @@ def test_docker_broken_structure_is_an_error(tmp_path):
     rep = validate(b, engine, image)
     assert any(e.startswith("node1/etc/keepalived/keepalived.conf:") and "do not nest" in e
                for e in rep.errors), rep.errors
+
+
+BAD_MYCNF = ("[client]\nsocket=/tmp/mysql.sock\n[mysqld]\nbasedir=/usr/local/mysql\n"
+             "datadir=/data/mysql\nserver-id=1\nlog-bin=mysql-bin\nmaster-info-repository=TABLE\n"
+             "gtid_mode=ON\nexpire_logs_days=7\n")
+
+
+def test_mycnf_options_are_read_with_their_lines_in_server_groups_only():
+    from harness.bundle.mycnf import options
+    files = {"/etc/my.cnf": (BAD_MYCNF.encode(), 0o644), "/etc/keepalived/x.sh": (b"", 0o755)}
+    opts = options(files, {"/etc/my.cnf": "node1/etc/my.cnf"})
+    assert [(o.name, o.value, o.where) for o in opts][:3] == [
+        ("basedir", "/usr/local/mysql", "node1/etc/my.cnf:4"),
+        ("datadir", "/data/mysql", "node1/etc/my.cnf:5"),
+        ("server_id", "1", "node1/etc/my.cnf:6")]
+    assert "socket" not in {o.name for o in opts}  # [client]'s, not the server's
+
+
+def test_mycnf_answers_become_errors_at_the_operators_line():
+    from harness.bundle.mycnf import findings, options
+    from harness.platform import DEFAULT, choose
+    opts = options({"/etc/my.cnf": (BAD_MYCNF.encode(), 0o644)},
+                   {"/etc/my.cnf": "node1/etc/my.cnf"})
+    out = ("mc-unknown master-info-repository\nmc-nopath datadir /data/mysql\n")
+    got = findings(out, DEFAULT, opts)
+    assert got[0].startswith("node1/etc/my.cnf:8: master-info-repository: MySQL 9.7 does not "
+                             "know this option") and "removed in MySQL 8.3" in got[0]
+    assert got[1].startswith("node1/etc/my.cnf:5: datadir = /data/mysql: the node has no "
+                             "directory /data/mysql")
+    maria = findings("mc-unknown gtid_mode\n", choose(database="mariadb-10.11"), opts)
+    assert maria[0].startswith("node1/etc/my.cnf:9: gtid_mode: MariaDB 10.11 does not know") \
+        and "gtid_domain_id" in maria[0]
+    assert findings("mc [Note] all fine\n", DEFAULT, opts) == []
+
+
+@needs_docker
+def test_docker_mycnf_is_judged_by_the_server_itself(tmp_path):
+    from harness.validate import validate
+    engine, image, _ = _image()
+    b = bundle(tmp_path, files={"node1/etc/my.cnf": BAD_MYCNF})
+    errors = [e for e in validate(b, engine, image).errors if "my.cnf" in e]
+    assert [e.split(": ")[0] for e in errors] == ["node1/etc/my.cnf:4", "node1/etc/my.cnf:8",
+                                                 "node1/etc/my.cnf:10", "node1/etc/my.cnf:5"]
+    assert "errmsg.sys" in errors[0] and "removed in MySQL 8.3" in errors[1]

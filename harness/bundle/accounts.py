@@ -94,16 +94,32 @@ _PASSWORD = re.compile(r"""\s+IDENTIFIED\s+(?:WITH\s+\S+\s+)?BY\s+(?:'((?:[^'\\]
                        r""""((?:[^"\\]|\\.)*)")""", re.IGNORECASE)
 
 
-def _first(groups: tuple) -> str:
+def first_group(groups: tuple) -> str:
     return next((g for g in groups if g is not None), "")
 
 
+def account_name(m: re.Match) -> str:
+    """``'user'@'host'`` of an ``ACCOUNT`` match, quoted as SQL writes it."""
+    return f"'{first_group(m.groups()[:4])}'@'{first_group(m.groups()[4:])}'"
+
+
+_GRANT_CREATES = re.compile(r"GRANT\s+.*?\s+ON\s+\S+\s+TO\s+", re.IGNORECASE | re.S)
+
+
 def created(statements: list[Statement]) -> list[Account]:
-    """Accounts made by CREATE USER statements (user, host, password if given)."""
+    """Accounts made by CREATE USER statements (user, host, password if given), and by
+    ``GRANT ... TO u@h IDENTIFIED BY 'p'``, which creates the account on MySQL 5.7 and MariaDB
+    (the tutorial's way; a server that refuses it is sqlcheck's to say)."""
     out = []
     for st in statements:
         m = re.match(r"CREATE\s+USER\s+(?:IF\s+NOT\s+EXISTS\s+)?", st.sql, re.IGNORECASE)
         if not m:
+            g = _GRANT_CREATES.match(st.sql)
+            a = ACCOUNT.match(st.sql, g.end()) if g else None
+            pw = _PASSWORD.match(st.sql, a.end()) if a else None
+            if a and pw:
+                out.append(Account(first_group(a.groups()[:4]), first_group(a.groups()[4:]),
+                                   first_group(pw.groups()), st.where))
             continue
         pos = m.end()
         while True:
@@ -111,8 +127,8 @@ def created(statements: list[Statement]) -> list[Account]:
             if not a:
                 break
             pw = _PASSWORD.match(st.sql, a.end())
-            out.append(Account(_first(a.groups()[:4]), _first(a.groups()[4:]),
-                               _first(pw.groups()) if pw else None, st.where))
+            out.append(Account(first_group(a.groups()[:4]), first_group(a.groups()[4:]),
+                               first_group(pw.groups()) if pw else None, st.where))
             pos = pw.end() if pw else a.end()
             rest = re.match(r"[^,;]*?,\s*", st.sql[pos:])
             if not rest or not ACCOUNT.match(st.sql, pos + rest.end()):
@@ -129,8 +145,8 @@ def grants_to(statements: list[Statement], user: str) -> list[tuple[str, str, st
         if not m:
             continue
         for a in ACCOUNT.finditer(m.group(2)):
-            if _first(a.groups()[:4]) == user:
-                out.append((m.group(1), _first(a.groups()[4:]), st.where))
+            if first_group(a.groups()[:4]) == user:
+                out.append((m.group(1), first_group(a.groups()[4:]), st.where))
     return out
 
 
@@ -147,3 +163,21 @@ def host_matches(pattern: str, ip: str) -> bool:
             return False
     rx = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern)
     return re.fullmatch(rx, ip) is not None
+
+
+_LOGIN = re.compile(r"""\b(?:MASTER|SOURCE)_(USER|PASSWORD)\s*=\s*(?:'((?:[^'\\]|\\.)*)'|"""
+                    r""""((?:[^"\\]|\\.)*)")""", re.IGNORECASE)
+
+
+def replication_login(statements: list[Statement]) -> tuple[str, str, str] | None:
+    """(user, password, where) a ``CHANGE MASTER TO`` / ``CHANGE REPLICATION SOURCE TO``
+    logs in with, as a replication setup file (the tutorial's step 2) writes it."""
+    for st in statements:
+        if not re.match(r"CHANGE\s+(?:MASTER|REPLICATION\s+SOURCE)\s+TO\b", st.sql,
+                        re.IGNORECASE):
+            continue
+        found = {m.group(1).upper(): first_group(m.groups()[1:]) for m in _LOGIN.finditer(st.sql)}
+        if "USER" in found and "PASSWORD" in found:
+            return found["USER"], found["PASSWORD"], st.where
+    return None
+

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import harness.bundle.accounts as acc
 from harness import keepalived_conf
+from harness.bundle import sqlcheck
 from harness.bundle.addresses import addresses_in, foreign
 from harness.bundle.kinds import KEEPALIVED_CONF, code, interpreter, kind, shebang
 from harness.bundle.model import Bundle, RenderedNode
@@ -323,13 +324,19 @@ def _accounts(bundle: Bundle, rep: Report) -> None:
     where = _topology_where(bundle)
     for node in bundle.topology.nodes:
         stmts = bundle.accounts(node)
+        refused = sqlcheck.check(stmts + bundle.replication_statements(node), bundle.platform)
+        for finding in refused:
+            rep.error(str(finding))
         src = (bundle.accounts_file or bundle.default_accounts)
         name = src.name if src else "accounts.sql"
         made = [a for a in acc.created(stmts) if a.user == user]
         if not made:
-            rep.error(f"{where('replication', 'user')}: replication user {user!r} is not "
-                      f"created in {name}: each node pulls from its peer as {user}, which "
-                      "would fail")
+            rep.error(f"{name}: no statement creates the replication user {user!r} "
+                      f"({where('replication', 'user')} names it): each node pulls from its "
+                      f"peer as {user}, which would fail; add CREATE USER '{user}'@'...' "
+                      "IDENTIFIED BY '...'")
+            return
+        if refused:
             return
         if not any(acc.host_matches(a.host, node.ip) for a in made) and \
                 all(_is_pattern(a.host) for a in made):

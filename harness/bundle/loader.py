@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.actions import action_name
+from harness.bundle.accounts import parse_statements, replication_login
 from harness.bundle.addresses import parse_address_map
 from harness.bundle.kinds import KEEPALIVED_CONF
 from harness.bundle.layout import collect, read_source
@@ -22,6 +23,7 @@ from harness.bundle.risks import load_faults, load_risks
 from harness.bundle.sources import TomlDoc, decode
 from harness.bundle.topology import TOP_KEYS, check_keys, parse_topology, to_raw
 from harness.errors import ConfigError
+from harness.platform import DEFAULT, Platform, choose
 
 BUNDLES_DIR = Path(__file__).resolve().parent.parent / "bundles"
 DEFAULT_MYCNF = BUNDLES_DIR / "default-my.cnf.j2"
@@ -62,7 +64,8 @@ def load_bundle(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
     doc.data = {**doc.data, **overrides}
     doc.overridden = frozenset(overrides)
     topology = parse_topology(doc.data, doc)
-    accounts_file = _accounts_file(path)
+    accounts_file = _sql_file(path, "accounts.sql")
+    replication_file = _sql_file(path, "replication.sql")
     bundle = Bundle(
         name=path.name,
         path=path,
@@ -73,10 +76,12 @@ def load_bundle(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
         accounts_file=accounts_file,
         default_accounts=read_source(DEFAULT_ACCOUNTS, DEFAULT_ACCOUNTS.name,
                                      "/" + DEFAULT_ACCOUNTS.name, builtin=True),
-        replication_account=_replication(doc, accounts_file is not None),
+        replication_file=replication_file,
+        replication_account=_replication(doc, accounts_file is not None, replication_file),
         risks=load_risks(path / "risks.toml", topology),
         faults=load_faults(doc),
         runbook=_runbook(doc),
+        platform=_platform(doc),
         topology_doc=doc,
     )
     for node in topology.nodes:  # surface template, text and SQL errors now
@@ -84,6 +89,7 @@ def load_bundle(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
         decode(rendered.files[KEEPALIVED_CONF][0], bundle.files[node.name][KEEPALIVED_CONF].name,
                "a keepalived.conf")
         bundle.accounts(node)
+        bundle.replication_statements(node)
     problems = unmapped_addresses(bundle)
     if problems:
         raise ConfigError("\n".join(problems))
@@ -97,10 +103,10 @@ def _subnet(value: Any) -> ipaddress.IPv4Network | None:
         return None
 
 
-def _accounts_file(path: Path):
-    given = [p for p in (path / "accounts.sql", path / "accounts.sql.j2") if p.is_file()]
+def _sql_file(path: Path, name: str):
+    given = [p for p in (path / name, path / f"{name}.j2") if p.is_file()]
     if len(given) > 1:
-        raise ConfigError("accounts.sql.j2: accounts.sql is there too: keep one of them")
+        raise ConfigError(f"{name}.j2: {name} is there too: keep one of them")
     return read_source(given[0], given[0].name, "/" + given[0].name) if given else None
 
 
@@ -123,9 +129,29 @@ def _runbook(doc: TomlDoc) -> tuple[str, ...] | None:
     return names
 
 
-def _replication(doc: TomlDoc, has_accounts: bool) -> tuple[str, str]:
+def _platform(doc: TomlDoc) -> Platform:
+    """``[platform] database = "mariadb-10.11"  keepalived = "2.2.7"`` (or ``release``)."""
+    plat = doc.data.get("platform")
+    if not plat:
+        return DEFAULT
+    for key, value in plat.items():
+        if not isinstance(value, str):
+            example = getattr(DEFAULT, "suite" if key == "release" else key, "")
+            raise ConfigError(f"{doc.where('platform', key)}: [platform] {key} is a string, "
+                              f"e.g. {key} = \"{example}\"")
+        choose(where=doc.where("platform", key), **{key: value})  # each value at its line
+    return choose(where=doc.where("platform"), **plat)
+
+
+def _replication(doc: TomlDoc, has_accounts: bool, setup=None) -> tuple[str, str]:
     rep = doc.data.get("replication")
     if rep is None:
+        login = None
+        if setup is not None and not setup.template:
+            login = replication_login(parse_statements(decode(setup.data, setup.name,
+                                                              "SQL statements"), setup.name))
+        if login:
+            return login[0], login[1]
         if has_accounts:
             raise ConfigError(f"{doc.name}: accounts.sql is given but no [replication] says "
                               "which of its accounts replication uses: add [replication] "

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from harness import keepalived_conf
 from harness.bundle.accounts import Statement, parse_statements
 from harness.bundle.addresses import AddressMap, Translator
 from harness.bundle.kinds import KEEPALIVED_CONF
-from harness.bundle.layout import SourceFile
+from harness.bundle.layout import MYCNF_PATH, SourceFile
 from harness.bundle.sources import TomlDoc, decode
 from harness.bundle.templates import render_template
 from harness.bundle.topology import NodeSpec, Topology
 from harness.expectations import Expectation
+from harness.platform import DEFAULT, Platform
 
 MIGRATION_MARGIN_S = 5.0
 
@@ -38,11 +39,15 @@ class Bundle:
     address_map: AddressMap = field(default_factory=AddressMap)
     accounts_file: SourceFile | None = None  # None: default-accounts.sql
     default_accounts: SourceFile | None = None
+    #: the operator's replication setup SQL (CHANGE MASTER TO ...): checked against the
+    #: platform and read for the replication login; the harness wires replication itself
+    replication_file: SourceFile | None = None
     replication_account: tuple[str, str] = ("repl", "repl")  # (user, password)
     risks: list[Expectation] = field(default_factory=list)
     faults: list[str] | None = None  # fault families to run; None: all
     #: the operator's restore steps (harness.actions names); None: start mysqld, then keepalived
     runbook: tuple[str, ...] | None = None
+    platform: Platform = DEFAULT  # the server and keepalived the pair runs
     topology_doc: TomlDoc | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -57,6 +62,7 @@ class Bundle:
             "node": node, "peer": peer, "nodes": topo.nodes, "vip": topo.vip,
             "vrid": topo.vrid, "interface": topo.interface, "gateway": topo.host_ip,
             "subnet": str(topo.subnet), "prefixlen": topo.prefixlen,
+            "platform": self.platform,
         }
 
     def translator(self) -> Translator:
@@ -74,6 +80,8 @@ class Bundle:
         tr = self.translator()
         files, sources = {}, {}
         for path, f in self.files[node.name].items():
+            if path == MYCNF_PATH:  # the lab's option file: last in the server's own dir
+                path = f"{self.platform.conf_dir}/{PurePosixPath(MYCNF_PATH).name}"
             files[path] = (self.content(f, node, tr), f.mode)
             sources[path] = f.name
         conf = files[KEEPALIVED_CONF][0].decode("utf-8", "replace")
@@ -86,6 +94,14 @@ class Bundle:
             return []
         text = decode(self.content(src, node), src.name, "SQL statements")
         return parse_statements(text, src.name)
+
+    def replication_statements(self, node: NodeSpec) -> list[Statement]:
+        """The replication setup statements for ``node`` (none when not given)."""
+        src = self.replication_file
+        if src is None:
+            return []
+        return parse_statements(decode(self.content(src, node), src.name, "SQL statements"),
+                                src.name)
 
     def timing(self) -> keepalived_conf.VrrpTiming:
         """Timing of the slowest node (lowest priority: longest master-down skew)."""

@@ -14,9 +14,10 @@ from harness.bundle.sources import TomlDoc
 from harness.errors import ConfigError
 
 TOP_KEYS = ("description", "subnet", "host_ip", "vip", "vrid", "interface", "nodes", "literal",
-            "address_map", "interface_map", "replication", "faults", "runbook")
+            "address_map", "interface_map", "replication", "faults", "runbook", "platform")
 NODE_KEYS = ("name", "ip", "priority")
 REPLICATION_KEYS = ("user", "password")
+PLATFORM_KEYS = ("database", "keepalived", "release")
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,11 @@ def check_keys(doc: TomlDoc) -> None:
     book = raw.get("runbook")
     if isinstance(book, dict):
         problems += doc.unknown_keys(book, ("restore",), ("runbook",), "[runbook]")
-    for table in ("literal", "address_map", "interface_map", "replication", "runbook"):
+    plat = raw.get("platform")
+    if isinstance(plat, dict):
+        problems += doc.unknown_keys(plat, PLATFORM_KEYS, ("platform",), "[platform]")
+    for table in ("literal", "address_map", "interface_map", "replication", "runbook",
+                  "platform"):
         if table in raw and not isinstance(raw[table], dict):
             problems.append(f"{doc.where(table)}: {table} must be a table ([{table}])")
     if problems:
