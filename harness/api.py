@@ -140,9 +140,9 @@ class DualMasterPair:
 
     def __enter__(self) -> DualMasterPair:
         engine = self._engine or Engine()
-        image, _ = ensure_node(engine, log=log.info)
         bundle = self._bundle_ref if isinstance(self._bundle_ref, Bundle) \
             else load_bundle(self._bundle_ref)
+        image, _ = ensure_node(engine, log=log.info, platform=bundle.platform)
         if self._validate:
             validate_or_raise(bundle, engine, image, say=log.warning)
         out = self._run_dir / f"{safe_name(bundle.name)}-bring-up" if self._run_dir else None

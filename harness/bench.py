@@ -21,8 +21,8 @@ log = logging.getLogger("vipchaos")
 def bench_bringup(bundle: str = "seed", runs: int = 5) -> dict[str, float]:
     """Bring the pair up ``runs`` times (warm images) and reset it ``runs`` times."""
     engine = Engine()
-    image, image_s = ensure_node(engine, log=log.info)
     b = load_bundle(bundle)
+    image, image_s = ensure_node(engine, log=log.info, platform=b.platform)
     bringups, resets = [], []
     for i in range(runs):
         c = bring_up(engine, image, b)

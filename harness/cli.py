@@ -20,7 +20,7 @@ import pymysql
 from harness import reaper, session
 from harness.api import bring_up
 from harness.bench import bench_bringup, bench_failover, failover_stats
-from harness.bundle import bundle_names, load_bundle
+from harness.bundle import bundle_names, load_bundle, split_ref, with_platform
 from harness.cli_args import build_parser as build_parser_for
 from harness.engine import Engine
 from harness.errors import ConfigError, DockerUnavailable, HarnessError
@@ -40,6 +40,8 @@ from harness.importer import NodeInput, import_pair
 from harness.incident import parse_duration
 from harness.judge import gate
 from harness.node import KEEPALIVED_LOGS, MYSQL_LOG, SERVICE_LOG
+from harness.platform import DEFAULT, MATRIX, Platform
+from harness.platform import parse as parse_platform
 from harness.replay import describe, replay
 from harness.report import failing, load_results, summary_table, write_all
 from harness.results import histories_in, judge_stored, run_path
@@ -69,13 +71,30 @@ def _need_root(command: str) -> None:
                           "and iptables rules on this host; run it as root (sudo -E ...)")
 
 
-def _image(engine: Engine) -> str:
-    return ensure_node(engine, base=Settings.from_env().base_image, log=_say)[0]
+def _image(engine: Engine, platform: Platform = DEFAULT) -> str:
+    """The node image of ``platform`` (built if missing; VIPCHAOS_BASE_IMAGE replaces the
+    default platform's base)."""
+    base = Settings.from_env().base_image if platform == DEFAULT else None
+    return ensure_node(engine, base=base, log=_say, platform=platform)[0]
 
 
-def chosen_bundles(config: list[str] | None, seed: bool, required: bool = True) -> list[str]:
+def chosen_bundles(config: list[str] | None, seed: bool, required: bool = True,
+                   platforms: list[str] | None = None, matrix: bool = False) -> list[str]:
     """The bundles a command runs against: --config (repeatable, comma-separated), --seed, else
-    VIPCHAOS_CONFIG; none is a usage error naming the choices."""
+    VIPCHAOS_CONFIG; none is a usage error naming the choices. With --platform or --matrix,
+    each bundle on each platform (``name@platform``)."""
+    refs = _chosen(config, seed, required)
+    wanted = [parse_platform(p) for p in platforms or []] + \
+        [parse_platform(p) for p in (MATRIX if matrix else ())]
+    env = Settings.from_env()
+    if not wanted and env.platform:
+        wanted = [parse_platform(env.platform, where="VIPCHAOS_PLATFORM")]
+    if not wanted:
+        return refs
+    return [with_platform(r, p) for r in refs for p in dict.fromkeys(wanted)]
+
+
+def _chosen(config: list[str] | None, seed: bool, required: bool) -> list[str]:
     refs = [x.strip() for c in config or [] for x in c.split(",") if x.strip()]
     if seed and "seed" not in refs:
         refs.insert(0, "seed")
@@ -92,8 +111,11 @@ def chosen_bundles(config: list[str] | None, seed: bool, required: bool = True) 
 
 
 def bundle_arg(ref: str) -> str:
-    """A directory as an absolute path, a shipped name as it is (any working directory)."""
-    return str(Path(ref).resolve()) if Path(ref).is_dir() else ref
+    """A directory as an absolute path, a shipped name as it is (any working directory); a
+    ``@platform`` suffix kept."""
+    name, platform = split_ref(ref)
+    path = str(Path(name).resolve()) if Path(name).is_dir() else str(name)
+    return f"{path}@{platform.name}" if platform else path
 
 
 def _faults(text: str | None) -> list[str] | None:
@@ -130,7 +152,8 @@ def _run_dir(given: str | None, kind: str = "") -> Path:
 def cmd_run(args, extra: list[str]) -> int:
     """The chaos suites against your bundle(s); the pytest session's exit status."""
     check_suites()
-    bundles = chosen_bundles(args.config, args.seed)
+    bundles = chosen_bundles(args.config, args.seed, platforms=getattr(args, "platform", None),
+                        matrix=getattr(args, "matrix", False))
     loaded = [load_bundle(b) for b in bundles]  # static checks first: seconds, no Docker
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers {args.workers}: give 1 or more")
@@ -142,9 +165,12 @@ def cmd_run(args, extra: list[str]) -> int:
     argv = _selection(args, bundles, collect_only=False, run_dir=str(run_dir), extra=extra)
     _need_root("vipchaos run")
     engine = Engine()
-    image = _image(engine)
-    for b in loaded:
-        validate_or_raise(b, engine, image, say=_say)
+    for b in loaded:  # every platform's image is built before any worker needs it
+        validate_or_raise(b, engine, _image(engine, b.platform), say=_say)
+    platforms = {b.platform for b in loaded}
+    if len(platforms) == 1 and (args.platform or env.platform):
+        # one platform: the suites' own pairs (on_pair: arbitration, incidents) run on it too
+        os.environ["VIPCHAOS_PLATFORM"] = platforms.pop().name
     rc = run_pytest(argv, SessionWatch(), _say, to_stderr=args.json)
     if args.json:
         print(json.dumps(run_summary(run_dir, rc), indent=1, default=str))
@@ -157,7 +183,8 @@ def cmd_run(args, extra: list[str]) -> int:
 def cmd_list(args, extra: list[str]) -> int:
     """What `vipchaos run` would run with the same selection (pytest --collect-only -q)."""
     check_suites()
-    bundles = chosen_bundles(args.config, args.seed, required=False)
+    bundles = chosen_bundles(args.config, args.seed, required=False,
+                             platforms=args.platform, matrix=args.matrix)
     if not bundles:
         bundles = ["seed"]
         _say("(no --config: listing as for the shipped seed; `vipchaos run` needs --config "
@@ -181,9 +208,10 @@ def cmd_list(args, extra: list[str]) -> int:
 
 
 def cmd_validate(args) -> int:
-    engine = image = None
+    engine = None
     reports = []
-    for ref in chosen_bundles(args.config, args.seed):
+    for ref in chosen_bundles(args.config, args.seed, platforms=getattr(args, "platform", None),
+                        matrix=getattr(args, "matrix", False)):
         entry: dict[str, Any] = {"bundle": ref, "path": None, "valid": False, "errors": [],
                                  "warnings": []}
         try:
@@ -191,8 +219,7 @@ def cmd_validate(args) -> int:
             entry["path"] = str(bundle.path)
             if engine is None:
                 engine = Engine()
-                image = _image(engine)
-            rep = validate(bundle, engine, image)
+            rep = validate(bundle, engine, _image(engine, bundle.platform))
             entry.update(valid=not rep.errors, errors=list(rep.errors),
                          warnings=[str(w) for w in rep.warnings])
         except ConfigError as exc:
@@ -228,7 +255,8 @@ def cmd_import(args) -> int:
 
 def cmd_explore(args) -> int:
     """Seeded exploration on one pair (harness.explore)."""
-    refs = chosen_bundles(args.config, False)
+    refs = chosen_bundles(args.config, False, platforms=getattr(args, "platform", None),
+                        matrix=getattr(args, "matrix", False))
     if len(refs) != 1:
         raise ConfigError(f"vipchaos explore explores one bundle at a time, not {refs}")
     try:
@@ -241,7 +269,7 @@ def cmd_explore(args) -> int:
     bundle = load_bundle(ref)
     _need_root("vipchaos explore")
     engine = Engine()
-    image = _image(engine)
+    image = _image(engine, bundle.platform)
     validate_or_raise(bundle, engine, image, say=_say)
     run_dir = _run_dir(args.run_dir, "explore-")
     command = (f"vipchaos explore --seed {seed} --duration {args.duration} --config {refs[0]}"
@@ -313,8 +341,15 @@ def cmd_report(args) -> int:
 
 # --- machinery --------------------------------------------------------------------------------
 def cmd_images(args) -> int:
-    ref, secs = ensure_node(Engine(), base=args.base or Settings.from_env().base_image, log=_say)
-    print(f"node image {ref} ready ({secs:.1f} s)")
+    """The node image of each platform asked for (default: the default platform's)."""
+    wanted = [parse_platform(p) for p in args.platform or []] + \
+        [parse_platform(p) for p in (MATRIX if args.matrix else ())]
+    engine = Engine()
+    for platform in dict.fromkeys(wanted or [DEFAULT]):
+        base = args.base or Settings.from_env().base_image if platform == DEFAULT else args.base
+        ref, secs = ensure_node(engine, base=base, log=_say, platform=platform)
+        size = engine.image_size(ref)
+        print(f"node image {ref} ready ({secs:.1f} s, {size / 1e6:.0f} MB): {platform}")
     return EXIT_PASS
 
 
@@ -366,13 +401,14 @@ def cmd_clean(args) -> int:
 
 # --- a pair by hand ---------------------------------------------------------------------------
 def cmd_up(args) -> int:
-    refs = chosen_bundles(args.config, args.seed)
+    refs = chosen_bundles(args.config, args.seed, platforms=getattr(args, "platform", None),
+                        matrix=getattr(args, "matrix", False))
     if len(refs) != 1:
         raise ConfigError(f"vipchaos up brings one pair up: give one bundle, not {refs}")
     bundle = load_bundle(refs[0])
     _need_root("vipchaos up")
     engine = Engine()
-    image = _image(engine)
+    image = _image(engine, bundle.platform)
     if not args.no_validate:
         validate_or_raise(bundle, engine, image, say=_say)
     pair, state = session.up(STATE_FILE, engine, image, refs[0],

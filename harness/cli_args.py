@@ -11,6 +11,7 @@ from collections.abc import Callable
 from harness import __version__
 from harness.exitcodes import EXIT_USAGE
 from harness.exitcodes import HELP as EXIT_HELP
+from harness.platform import MATRIX, PLATFORMS
 from harness.runner import default_workers
 from harness.session import STATE_NAME as STATE_FILE
 from harness.show import catalogue
@@ -25,6 +26,8 @@ environment (an option on the command line wins):
   VIPCHAOS_FAULTS      run, list: only these faults, comma-separated (as --faults)
   VIPCHAOS_KEEP        run: 1 leaves the pairs running at the end (as --keep)
   VIPCHAOS_BASE_IMAGE  the base image the node image is built from (debian:sid-slim)
+  VIPCHAOS_PLATFORM    run, list, validate, up: the platform every bundle runs on (as
+                       --platform: mariadb-10.11, database=mariadb-11.8,keepalived=2.3.3)
   DOCKER_HOST          the Docker engine (default: the local socket)"""
 
 WORKFLOW_HELP = """\
@@ -48,12 +51,23 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+SERVED = ", ".join(p.name for p in PLATFORMS)
+
+
 def _add_config(s: argparse.ArgumentParser, what: str) -> None:
     s.add_argument("--config", action="append", metavar="BUNDLE",
                    help=f"{what}: a bundle directory (or a shipped bundle's name); repeatable "
                         "or comma-separated (env VIPCHAOS_CONFIG)")
     s.add_argument("--seed", action="store_true",
                    help="the shipped seed bundle (the tutorial's config), named explicitly")
+    s.add_argument("--platform", action="append", metavar="PLATFORM",
+                   help="the server and keepalived to run on instead of the bundle's "
+                        "[platform]: database=mariadb-10.11,keepalived=2.2.7, a name such as "
+                        "mariadb-11.8+keepalived-2.3.3, or one word implying the rest "
+                        "(mariadb-10.11, bookworm); repeatable: each bundle on each platform "
+                        f"(env VIPCHAOS_PLATFORM; served: {SERVED})")
+    s.add_argument("--matrix", action="store_true",
+                   help=f"each bundle on {', '.join(MATRIX)} (plus any --platform)")
 
 
 def build_parser(handlers: dict[str, Callable]) -> Parser:
@@ -247,8 +261,11 @@ def build_parser(handlers: dict[str, Callable]) -> Parser:
 
     # machinery
     s = cmd("images", "make the base and node images (offline if need be)")
-    s.add_argument("--base", help="base image (default debian:sid-slim; env "
-                   "VIPCHAOS_BASE_IMAGE)")
+    s.add_argument("--base", help="base image (default: the platform's, debian:sid-slim for "
+                   "the default; env VIPCHAOS_BASE_IMAGE)")
+    s.add_argument("--platform", action="append", metavar="PLATFORM",
+                   help=f"the platform's image (repeatable; served: {SERVED})")
+    s.add_argument("--matrix", action="store_true", help=f"the images of {', '.join(MATRIX)}")
     s = cmd("clean", "remove what dead runs left (owner process gone); says what first",
             "Remove the containers, networks, host links (vc-*) and iptables chains (VC-*) of "
             "runs whose owning process is gone (killed sessions, crashed workers). Live "

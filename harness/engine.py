@@ -51,6 +51,10 @@ class Engine:
     def image_id(self, ref: str) -> str:
         return self.client.images.get(ref).id
 
+    def image_size(self, ref: str) -> int:
+        """Bytes the image takes (its layers, as `docker images` shows)."""
+        return int(self.client.images.get(ref).attrs.get("Size") or 0)
+
     def build(self, path: str, tag: str, buildargs: dict[str, str], labels: dict[str, str]) -> str:
         """Build an image (legacy builder; layer cache applies). Returns the image id."""
         try:

@@ -4,6 +4,8 @@ carries its source's own stamp (wall clock, UTC), so when the harness reads it d
 - keepalived's log file (``--log-file``; one file per process): ``Wed Nov 25 18:24:58.560804336
   2026: (VI_1) Entering MASTER STATE``
 - mysqld's error log: ``2026-12-04T16:30:00.123456Z 0 [System] [MY-010931] [Server] ...``
+  (MySQL), ``2026-12-04 16:30:00 12 [ERROR] Slave SQL: ... Error_code: 1062; ...`` (MariaDB:
+  whole seconds, the server's local time, which is UTC in the node image)
 - the node supervisor's service log (``vcctl``/``vc-svc`` in the node image): ``1733329800.123456789
   mysqld started pid=42``, ``... mysqld exited signal=9``
 - ``ip -timestamp -oneline monitor address``: ``[2026-12-04T16:28:40.215998] 2: eth0    inet
@@ -72,11 +74,24 @@ _MLOG = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(Z|[+-]\d\d:\d\d
                    r"\[(\w+)\] \[(MY-\d+)\] \[(\w+)\] (.*)$")
 
 
+_MARIA_LOG = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) +\d+ \[(\w+)\] (.*)$")
+_MARIA_CODE = re.compile(r"(?:Error_code|error code):? (\d+)", re.IGNORECASE)
+
+
 def parse_mlog(line: str) -> tuple[float, dict[str, Any]] | None:
-    """(wall-clock seconds, fields) of one mysqld error-log line, or None (a continuation)."""
+    """(wall-clock seconds, fields) of one mysqld error-log line, or None (a continuation).
+    A MariaDB line's code is its server error number (``1062``), MySQL's its ``MY-`` code."""
     m = _MLOG.match(line.rstrip("\r\n"))
     if not m:
-        return None
+        maria = _MARIA_LOG.match(line.rstrip("\r\n"))
+        if not maria:
+            return None
+        stamp, level, text = maria.groups()
+        code = _MARIA_CODE.search(text)
+        level = {"Note": "Note", "Warning": "Warning", "ERROR": "ERROR"}.get(level, level)
+        when = datetime.fromisoformat(stamp.replace(" ", "T") + "+00:00")
+        return when.timestamp(), {"level": level, "code": code.group(1) if code else "",
+                                  "text": text[:300]}
     stamp, zone, level, code, _subsystem, text = m.groups()
     zone = "+00:00" if zone == "Z" else zone
     when = datetime.fromisoformat(stamp + zone).astimezone(UTC)

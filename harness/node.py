@@ -20,6 +20,7 @@ import pymysql.cursors
 
 from harness import hostcmd
 from harness.bundle.topology import NodeSpec
+from harness.dialect import Dialect
 from harness.engine import Engine
 from harness.errors import CommandError, HarnessError
 
@@ -113,8 +114,9 @@ def collapse_repeats(text: str) -> str:
 
 class Node:
     def __init__(self, engine: Engine, spec: NodeSpec, container_name: str, vip: str,
-                 interface: str, network: str = "") -> None:
+                 interface: str, network: str = "", dialect: Dialect | None = None) -> None:
         self.engine, self.spec, self.container_name = engine, spec, container_name
+        self.dialect = dialect or Dialect()
         self.vip, self.interface, self.network = vip, interface, network
         self._pid: int | None = None
         self._pid_checked = 0.0
@@ -290,10 +292,12 @@ class Node:
             conn.close()
 
     def replica_status(self) -> list[dict[str, Any]]:
-        return self.sql("SHOW REPLICA STATUS")
+        """The replication channels, in MySQL's column names whatever the server."""
+        return [self.dialect.channel_row(r) for r in self.sql("SHOW REPLICA STATUS")]
 
     def gtid_executed(self) -> str:
-        return self.sql("SELECT @@GLOBAL.gtid_executed AS g")[0]["g"].replace("\n", "")
+        """Every transaction this server holds, as a GTID set (harness.dialect)."""
+        return self.dialect.gtid_set(self.sql(self.dialect.gtid_state)[0]["g"])
 
     # --- logs --------------------------------------------------------------------------
     def log_tails(self, lines: int = 40) -> str:

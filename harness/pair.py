@@ -23,6 +23,7 @@ import pymysql
 from harness import keepalived_conf, wait
 from harness.bundle import Bundle
 from harness.checkers.query import problems_in, state_at
+from harness.dialect import dialect_for
 from harness.engine import PREFIX, RUN_LABEL, Engine
 from harness.errors import ConfigError, HarnessError, ReadinessTimeout
 from harness.faults.network import flush_chains
@@ -96,9 +97,11 @@ class Pair:
         self.run_id = run_id or new_run_id()
         self.topology = bundle.topology
         self.network = LabNetwork(engine, self.topology, self.run_id)
+        #: how this pair's server is spoken to (MySQL or MariaDB)
+        self.dialect = dialect_for(bundle.platform)
         self.nodes = [
             Node(engine, spec, f"{PREFIX}{self.run_id}-{spec.name}", self.topology.vip,
-                 self.topology.interface, self.network.name)
+                 self.topology.interface, self.network.name, self.dialect)
             for spec in self.topology.nodes
         ]
         self.timings: dict[str, float] = {}
@@ -300,13 +303,8 @@ class Pair:
                 n.sql("START REPLICA")
                 continue
             n.sql("STOP REPLICA")
-            n.sql(
-                "CHANGE REPLICATION SOURCE TO SOURCE_HOST=%s, SOURCE_PORT=3306, "
-                "SOURCE_USER=%s, SOURCE_PASSWORD=%s, SOURCE_AUTO_POSITION=1, "
-                f"GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY={CONNECT_RETRY_S}, "
-                f"SOURCE_RETRY_COUNT={RETRY_COUNT}",
-                (self.peer(n).ip, user, password),
-            )
+            n.sql(*self.dialect.change_source(self.peer(n).ip, user, password,
+                                              CONNECT_RETRY_S, RETRY_COUNT))
             n.sql("START REPLICA")
         first = self.nodes[0]
         for stmt in SCHEMA:
@@ -319,7 +317,7 @@ class Pair:
              "io_error": r["Last_IO_Error"], "sql_error": r["Last_SQL_Error"],
              "sql_errno": r.get("Last_SQL_Errno") or 0,
              "source_host": r["Source_Host"],
-             "retrieved": (r.get("Retrieved_Gtid_Set") or "").replace("\n", "")}
+             "retrieved": self.dialect.gtid_set(r.get("Retrieved_Gtid_Set") or "")}
             for r in node.replica_status()
         ]
 
@@ -485,7 +483,7 @@ class Pair:
             try:
                 nodes[n.name] = {
                     "reachable": True,
-                    "server_uuid": n.sql("SELECT @@server_uuid AS u")[0]["u"],
+                    "server_uuid": n.sql(f"SELECT {self.dialect.identity} AS u")[0]["u"],
                     "gtid_executed": n.gtid_executed(),
                     "channels": self.channels(n),
                     "checksum": n.sql(f"CHECKSUM TABLE {DB}.{TABLE}")[0]["Checksum"],

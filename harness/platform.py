@@ -104,8 +104,25 @@ def choose(database: str | None = None, keepalived: str | None = None,
     return DEFAULT if DEFAULT in found else found[0]
 
 
+#: the platforms ``--matrix`` runs when given none: the default and the two MariaDB pairs
+#: Debian's stable and testing suites serve
+MATRIX = ("mysql-9.7+keepalived-2.3.4", "mariadb-10.11+keepalived-2.2.7",
+          "mariadb-11.8+keepalived-2.3.3")
+
+
 def parse(text: str, where: str = "--platform") -> Platform:
-    """``database=mariadb-10.11,keepalived=2.2.7`` (or ``release=bookworm``)."""
+    """A platform as people write it: ``database=mariadb-10.11,keepalived=2.2.7`` (or
+    ``release=bookworm``), its name ``mariadb-10.11+keepalived-2.2.7``, or one word that
+    implies the rest (``mariadb-10.11``, ``bookworm``, ``2.2.7``)."""
+    text = text.strip()
+    if "=" not in text:
+        if "+keepalived-" in text:
+            database, _, keepalived = text.partition("+keepalived-")
+            return choose(database=database, keepalived=keepalived, where=where)
+        for key, known in (("database", DATABASES), ("release", RELEASES),
+                           ("keepalived", KEEPALIVEDS)):
+            if text in known:
+                return choose(where=where, **{key: text})
     fields: dict[str, str] = {}
     for item in [x.strip() for x in text.split(",") if x.strip()]:
         key, sep, value = item.partition("=")

@@ -30,7 +30,7 @@ import pytest
 
 from harness import reaper
 from harness.api import bring_up, prepare, run_fault, setup_failure
-from harness.bundle import load_bundle
+from harness.bundle import load_bundle, split_ref, with_platform
 from harness.engine import Engine
 from harness.errors import HarnessError
 from harness.exitcodes import (
@@ -45,6 +45,8 @@ from harness.files import write_json
 from harness.images import ensure_node
 from harness.judge import gate
 from harness.outcome import explain
+from harness.platform import DEFAULT, Platform
+from harness.platform import parse as parse_platform
 from harness.progress import ProgressHandler
 from harness.report import failing, summary_table, write_all
 from harness.report.summary import read_result
@@ -251,6 +253,7 @@ class PairPool:
 
     def __init__(self, engine, image: str, settings: Settings) -> None:
         self.engine, self.image, self.settings = engine, image, settings
+        self.images: dict[Platform, str] = {DEFAULT: image}
         self.bundles: dict[str, Any] = {}
         self.pairs: dict[str, Any] = {}
         self._bringups: dict[str, int] = {}
@@ -258,7 +261,8 @@ class PairPool:
     def bundle(self, name: str):
         if name not in self.bundles:
             b = load_bundle(name)
-            rep = validate_or_raise(b, self.engine, self.image, say=log.warning)
+            rep = validate_or_raise(b, self.engine, self.image_for(b.platform),
+                                    say=log.warning)
             write_json(self.settings.run_dir / f"validation-{safe_name(b.name)}.json",
                        {"bundle": str(b.path), "warnings": [str(w) for w in rep.warnings]},
                        indent=1)
@@ -268,7 +272,12 @@ class PairPool:
     def pair(self, name: str):
         """The pair of bundle ``name``; bringing it up retires the others first (tests come
         bundle by bundle: ``in_pair_order``). A worker that is dealt an earlier bundle again
-        brings it up again: slower, never wrong. ``--vipchaos-keep`` keeps every pair."""
+        brings it up again: slower, never wrong. ``--vipchaos-keep`` keeps every pair. A
+        session on one platform (VIPCHAOS_PLATFORM) runs every bundle on it, those the tests
+        name themselves (``on_pair``) too."""
+        if self.settings.platform and split_ref(name)[1] is None:
+            name = with_platform(name, parse_platform(self.settings.platform,
+                                                      where="VIPCHAOS_PLATFORM"))
         if name not in self.pairs:
             if not self.settings.keep:
                 self.close()
@@ -277,8 +286,16 @@ class PairPool:
 
     def _bring_up(self, bundle):
         log.info("%s: engine %s", bundle.name, self.settings.engine)
-        return bring_up(self.engine, self.image, bundle, subnet=self.settings.subnet,
+        return bring_up(self.engine, self.image_for(bundle.platform), bundle,
+                        subnet=self.settings.subnet,
                         out_dir=self.bringup_dir(bundle.name), manual=self.settings.keep)
+
+    def image_for(self, platform: Platform) -> str:
+        """The node image of a bundle's platform (``vipchaos run`` builds them all first)."""
+        if platform not in self.images:
+            self.images[platform] = ensure_node(self.engine, platform=platform,
+                                                log=log.info)[0]
+        return self.images[platform]
 
     def bringup_dir(self, bundle_name: str) -> Path:
         """Where this process records a bring-up of the bundle: one directory per worker and

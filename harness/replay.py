@@ -74,7 +74,7 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
     if own:
         bundle = load_bundle(inc.bundle_ref(), inc.overrides)
         engine = Engine()
-        image, _ = ensure_node(engine, log=log.info)
+        image, _ = ensure_node(engine, log=log.info, platform=bundle.platform)
         validate_or_raise(bundle, engine, image, say=log.warning)
     log.info("replaying %r on bundle %s (source: %s)", inc.name,
              (bundle if own else pair.bundle).name, inc.source)

@@ -87,7 +87,8 @@ def run_scenario(pair: Pair, scenario: Scenario, out_dir: Path | None = None) ->
         observers = start_observers(history, pair)
         time.sleep(0.3)
         history.add("phase", name="workload")
-        writer = Writer(history, pair.connect_vip, rate=scenario.rate, mode=scenario.mode,
+        writer = Writer(history, pair.connect_vip, identity=pair.dialect.identity,
+                        rate=scenario.rate, mode=scenario.mode,
                         prefix=f"{scenario.name[:24]}-{int(time.time())}").start()
         log.info("%s: workload at %g writes/s through %s", name, scenario.rate,
                  pair.topology.vip)

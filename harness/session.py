@@ -267,7 +267,7 @@ def up(state_path: Path, engine, image: str, bundle_ref: str, *, subnet: str | N
 
 def new_state(pair: Pair, *, bundle_ref: str, image: str, run_dir: Path) -> UpState:
     return UpState(
-        run_id=pair.run_id, bundle=str(bundle_ref), bundle_path=str(pair.bundle.path),
+        run_id=pair.run_id, bundle=str(bundle_ref), bundle_path=bundle_path(pair.bundle),
         subnet=str(pair.topology.subnet), vip=pair.topology.vip,
         nodes=[{"name": n.name, "ip": n.ip, "priority": n.spec.priority} for n in pair.nodes],
         image=image, run_dir=str(run_dir.resolve()),
@@ -493,6 +493,11 @@ def stop_watcher(state_path: Path, pid: int, timeout: float, say: Callable[[str]
             os.kill(pid, signal.SIGKILL)
         update_state(state_path, lambda s: setattr(s, "watcher", None))
 
+
+
+def bundle_path(bundle) -> str:
+    """The bundle's directory, with ``@platform`` when it runs on another than its own."""
+    return str(bundle.path) + (f"@{bundle.platform.name}" if "@" in bundle.name else "")
 
 # --- status and SQL ---------------------------------------------------------------------------
 def node_status(pair: Pair, node, vrrp: str | None) -> dict[str, Any]:

@@ -9,6 +9,8 @@ Environment variables (each also a command-line option; the option wins):
 - ``VIPCHAOS_BASE_IMAGE``: the base image the node image is built from (``debian:sid-slim``)
 - ``VIPCHAOS_SUBNET``: lab subnet for the pairs (default: each bundle's own)
 - ``VIPCHAOS_FAULTS``: only these fault families, comma-separated
+- ``VIPCHAOS_PLATFORM``: the platform every bundle runs on instead of its own ``[platform]``
+  (``mariadb-10.11``, ``database=mariadb-11.8,keepalived=2.3.3``: harness.platform)
 
 Docker's own ``DOCKER_HOST`` picks the engine (per xdist worker with ``--tx
 'popen//env:DOCKER_HOST=unix:/path/to/docker.sock'``: one slash after ``unix:``, because execnet
@@ -24,7 +26,7 @@ from pathlib import Path
 
 DEFAULT_BUNDLES = ("seed", "hardened")
 ENV_VARS = ("VIPCHAOS_CONFIG", "VIPCHAOS_RUN_DIR", "VIPCHAOS_KEEP", "VIPCHAOS_BASE_IMAGE",
-            "VIPCHAOS_SUBNET", "VIPCHAOS_FAULTS")
+            "VIPCHAOS_SUBNET", "VIPCHAOS_FAULTS", "VIPCHAOS_PLATFORM")
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Settings:
     base_image: str = "debian:sid-slim"
     subnet: str | None = None
     faults: list[str] | None = None
+    platform: str | None = None  # VIPCHAOS_PLATFORM (the CLI turns it into name@platform refs)
     engine: str = "local"  # DOCKER_HOST, for reports
     #: this process's xdist worker ("gw0", ...) or "" (a plain session): files a worker
     #: writes on its own carry it, so no two processes write one file
@@ -56,6 +59,7 @@ class Settings:
         s.keep = env.get("VIPCHAOS_KEEP", "") in ("1", "true", "yes")
         s.base_image = env.get("VIPCHAOS_BASE_IMAGE", s.base_image)
         s.subnet = env.get("VIPCHAOS_SUBNET") or None
+        s.platform = env.get("VIPCHAOS_PLATFORM") or None
         s.engine = env.get("DOCKER_HOST") or "local"
         s.worker = env.get("PYTEST_XDIST_WORKER", "")
         if env.get("VIPCHAOS_FAULTS"):

@@ -65,7 +65,8 @@ def watch(state_path: Path, engine, say: Callable[[str], None], *, rate: float =
                 "stretch will be unknown")
         observers = start_observers(history, pair)
         if rate > 0:
-            writer = Writer(history, pair.connect_vip, rate=rate, mode=mode,
+            writer = Writer(history, pair.connect_vip, identity=pair.dialect.identity,
+                            rate=rate, mode=mode,
                             prefix=f"manual-{state.run_id}-{int(time.time())}").start()
         say(f"watching run {state.run_id} (VIP {state.vip}); history {state.history}; "
             "Ctrl-C stops watching and records the final state")

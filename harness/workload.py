@@ -48,12 +48,14 @@ class Writer:
     MODES = ("insert", "next-number")
 
     def __init__(self, history: History, connect, *, rate: float = 20.0,
-                 prefix: str = "w", mode: str = "insert") -> None:
+                 prefix: str = "w", mode: str = "insert",
+                 identity: str = "@@server_uuid") -> None:
         if rate <= 0:
             raise ValueError(f"rate must be > 0 writes/s, got {rate}")
         if mode not in self.MODES:
             raise ValueError(f"unknown workload mode {mode!r}; modes: {', '.join(self.MODES)}")
         self.mode = mode
+        self.identity = identity  # the server's name for itself (harness.dialect)
         self.history, self.connect, self.rate, self.prefix = history, connect, rate, prefix
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="writer")
@@ -93,7 +95,7 @@ class Writer:
             if self._conn is None:
                 self._conn = self.connect()
                 with self._conn.cursor() as cur:
-                    cur.execute("SELECT @@hostname AS h, @@server_uuid AS u")
+                    cur.execute(f"SELECT @@hostname AS h, {self.identity} AS u")
                     row = cur.fetchone()
                     self._server, self._uuid = row["h"], row["u"]
         except Exception as exc:
@@ -103,8 +105,8 @@ class Writer:
             with self._conn.cursor() as cur:
                 if self.mode == "next-number":
                     cur.execute("BEGIN")
-                cur.execute(f"INSERT INTO {TABLE} (op_id, origin) VALUES (%s, @@server_uuid)",
-                            (op_id,))
+                cur.execute(f"INSERT INTO {TABLE} (op_id, origin) VALUES (%s, "
+                            f"{self.identity})", (op_id,))
                 if self.mode == "next-number":
                     cur.execute("INSERT INTO tickets (ticket_no, op_id) SELECT "
                                 "COALESCE(MAX(ticket_no), 0) + 1, %s FROM tickets", (op_id,))

@@ -185,9 +185,9 @@ class FakeEngine:
                 rule[0] += 1
             return (1, "1 packets transmitted, 0 received\n") if hooked and icmp else \
                 (0, "1 packets transmitted, 1 received\n")
-        if text.startswith("ps -o stat= -C mysqld"):
+        if text.startswith("ps -o stat= -C mysqld,mariadbd"):
             return 0, {"running": "Ssl\n", "frozen": "Tsl\n"}.get(c.services["mysqld"], "")
-        if text.startswith("pgrep -x mysqld"):
+        if text.startswith("pgrep -x 'mysqld|mariadbd'"):
             return 0, "" if c.services["mysqld"] == "stopped" else "4242\n"
         if text.startswith("ls /etc/keepalived/check*.sh"):
             return 0, "/etc/keepalived/check_mysql.sh\n"

@@ -232,7 +232,7 @@ def test_run_validates_then_runs_pytest_with_workers_and_returns_its_status(
         return 1  # the plugin's EXIT_VIOLATION
     monkeypatch.setattr(cli, "run_pytest", fake)
     monkeypatch.setattr(cli, "Engine", lambda: "engine")
-    monkeypatch.setattr(cli, "_image", lambda engine: "image")
+    monkeypatch.setattr(cli, "_image", lambda engine, platform=None: "image")
     validated = []
     monkeypatch.setattr(cli, "validate_or_raise",
                         lambda b, e, i, say=print: validated.append(b.name))
@@ -256,7 +256,7 @@ def test_run_json_prints_the_summary(monkeypatch, capsys, tmp_path):
                                                       "results": [{"test": "t"}]}))
     monkeypatch.setattr(cli, "run_pytest", lambda argv, watch, say, to_stderr=False: 0)
     monkeypatch.setattr(cli, "Engine", lambda: "engine")
-    monkeypatch.setattr(cli, "_image", lambda engine: "image")
+    monkeypatch.setattr(cli, "_image", lambda engine, platform=None: "image")
     monkeypatch.setattr(cli, "validate_or_raise", lambda *a, **k: None)
     assert cli.main(["run", "--seed", "--workers", "1", "--run-dir", str(run_dir),
                      "--json"]) == 0

@@ -48,7 +48,7 @@ def test_tutorial_imports_with_the_backups_address_from_its_script(tmp_path):
     out = tmp_path / "t"
     hosts = ("node1", "node2")  # the tutorial's master and backup, as the seed carries them
     nodes = [NodeInput(f"node{i}", SEED / h / "etc/keepalived/keepalived.conf",
-                       [SEED / h / "etc/keepalived/checkmysql.sh"], SEED / h / "etc/my.cnf")
+                       [SEED / h / "etc/keepalived/checkmysql.sh"])
              for i, h in enumerate(hosts, start=1)]
     res = import_pair(nodes, out, SEED / "accounts.sql")
     topo = tomllib.loads((out / "topology.toml").read_text())
@@ -58,7 +58,7 @@ def test_tutorial_imports_with_the_backups_address_from_its_script(tmp_path):
     assert any("node1's production address" in t for t in res.todo)  # its script probes the VIP
     # per node where they differ, at the path keepalived.conf runs them, modes kept
     for i, h in enumerate(hosts, start=1):
-        for rel in ("etc/keepalived/checkmysql.sh", "etc/my.cnf", "etc/keepalived/keepalived.conf"):
+        for rel in ("etc/keepalived/checkmysql.sh", "etc/keepalived/keepalived.conf"):
             mine, theirs = out / f"node{i}" / rel, SEED / h / rel
             assert mine.read_bytes() == theirs.read_bytes()
             assert mine.stat().st_mode & 0o7777 == theirs.stat().st_mode & 0o7777

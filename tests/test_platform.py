@@ -130,3 +130,27 @@ def test_the_importer_reads_the_tutorials_sql_as_written(tmp_path):
     errors = lint(b)[0].errors
     assert errors[0].startswith("accounts.sql:1: GRANT ... IDENTIFIED BY is MySQL 5.7 syntax")
     assert any(e.startswith("replication.sql:1: CHANGE MASTER TO") for e in errors)
+
+
+def test_a_bundle_ref_names_its_platform_and_reads_back():
+    from harness.bundle import split_ref, with_platform
+    b = load_bundle("hardened@mariadb-10.11")
+    assert b.name == "hardened@mariadb-10.11+keepalived-2.2.7" and b.platform.suite == "bookworm"
+    assert split_ref(with_platform("hardened", b.platform)) == ("hardened", b.platform)
+    assert load_bundle(with_platform(str(SEED), b.platform)).platform == b.platform
+    with pytest.raises(ConfigError, match="seed@oracle: platform"):
+        load_bundle("seed@oracle")
+
+
+def test_the_command_line_runs_each_bundle_on_each_platform(monkeypatch):
+    from harness import cli
+    monkeypatch.delenv("VIPCHAOS_PLATFORM", raising=False)
+    assert cli.chosen_bundles(["seed,hardened"], False, platforms=["mariadb-10.11"]) == [
+        "seed@mariadb-10.11+keepalived-2.2.7", "hardened@mariadb-10.11+keepalived-2.2.7"]
+    assert cli.chosen_bundles(["seed"], False, matrix=True) == [f"seed@{p}" for p in
+                                                                 ("mysql-9.7+keepalived-2.3.4",
+                                                                  "mariadb-10.11+keepalived-2.2.7",
+                                                                  "mariadb-11.8+keepalived-2.3.3")]
+    monkeypatch.setenv("VIPCHAOS_PLATFORM", "bullseye")
+    assert cli.chosen_bundles(["seed"], False) == ["seed@mariadb-10.5+keepalived-2.1.5"]
+    assert cli.bundle_arg(f"{SEED}@bullseye") == f"{SEED}@mariadb-10.5+keepalived-2.1.5"

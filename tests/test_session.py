@@ -125,7 +125,7 @@ class FakeNode:
         return "running" if verb == "status" else ""
 
     def exec(self, cmd, check=True):
-        return "42" if "pgrep -x mysqld" in str(cmd) and self.mysqld else ""
+        return "42" if "pgrep -x 'mysqld|mariadbd'" in str(cmd) and self.mysqld else ""
 
     def sql(self, query, args=None, timeout=5):
         if not self.mysqld:

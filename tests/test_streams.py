@@ -215,3 +215,15 @@ def test_the_stream_follows_a_restarted_node_into_its_new_namespace(node_state, 
     assert h.events("stream")[2]["t"] == up2
     obs.close()
     assert not obs._dir.exists()
+
+
+def test_a_mariadb_error_log_line_is_read_with_its_error_number():
+    from harness.logformats import parse_mlog
+    wall, f = parse_mlog("2026-12-04 18:05:01 12 [ERROR] Slave SQL: Could not execute "
+                         "Write_rows_v1 event on table vipchaos.tickets; Duplicate entry '5' "
+                         "for key 'PRIMARY', Error_code: 1062; handler error "
+                         "HA_ERR_FOUND_DUPP_KEY")
+    assert wall == 1796407501.0
+    assert (f["level"], f["code"]) == ("ERROR", "1062") and "Duplicate entry" in f["text"]
+    assert parse_mlog("2026-12-04 18:01:50 0 [Note] Starting MariaDB 10.11")[1]["code"] == ""
+    assert parse_mlog("  continuation of a stack trace") is None

@@ -77,7 +77,7 @@ def test_every_other_file_of_the_seed_is_a_named_difference():
     differences = (SEED / "README.md").read_text()
     others = sorted(p.relative_to(SEED).as_posix() for p in SEED.rglob("*")
                     if p.is_file() and p.relative_to(SEED).as_posix() not in FROM_TEXT)
-    assert others == ["README.md", "accounts.sql", "node1/etc/my.cnf", "node2/etc/my.cnf",
+    assert others == ["README.md", "accounts.sql", "node1/etc/my.cnf.j2", "node2/etc/my.cnf.j2",
                       "risks.toml", "topology.toml"]
     for named in ("accounts.sql", "my.cnf", "[address_map]", "[interface_map]",
                   "host=192.168.0.129", "CHANGE REPLICATION SOURCE TO", "keepalived 2.3.4"):

@@ -13,6 +13,8 @@ from harness.bundle.loader import (
     load_bundle,
     relocate,
     resolve,
+    split_ref,
+    with_platform,
     with_topology,
 )
 from harness.bundle.model import MIGRATION_MARGIN_S, Bundle, RenderedNode
@@ -20,4 +22,5 @@ from harness.bundle.topology import NodeSpec, Topology, parse_topology
 
 __all__ = ["BUNDLES_DIR", "MIGRATION_MARGIN_S", "Bundle", "NodeSpec", "RenderedNode",
            "SourceFile", "Statement", "Topology", "bundle_names", "load_bundle",
-           "parse_topology", "relocate", "resolve", "with_topology"]
+           "parse_topology", "relocate", "resolve", "split_ref", "with_platform",
+           "with_topology"]

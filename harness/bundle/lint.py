@@ -58,7 +58,7 @@ def unmapped_addresses(bundle: Bundle) -> list[str]:
     topo = bundle.topology
     for node in topo.nodes:
         rendered = bundle.render(node)
-        sources = [(bundle.files[node.name][path], data, kind(path, data))
+        sources = [(rendered.origins[path], data, kind(path, data))
                    for path, (data, _) in rendered.files.items()]
         if bundle.accounts_file:
             sources.append((bundle.accounts_file, bundle.content(bundle.accounts_file, node),
@@ -239,7 +239,7 @@ def _scripts(bundle: Bundle, node: NodeSpec, rendered: RenderedNode, conf_name: 
             if where not in wheres:
                 wheres.append(where)
     for path, (data, _) in rendered.files.items():
-        src = bundle.files[node.name][path]
+        src = rendered.origins[path]
         k = kind(path, data)
         if src.builtin or k not in ("shell", "script"):
             continue

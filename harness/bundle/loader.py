@@ -23,7 +23,7 @@ from harness.bundle.risks import load_faults, load_risks
 from harness.bundle.sources import TomlDoc, decode
 from harness.bundle.topology import TOP_KEYS, check_keys, parse_topology, to_raw
 from harness.errors import ConfigError
-from harness.platform import DEFAULT, Platform, choose
+from harness.platform import DEFAULT, Platform, choose, parse
 
 BUNDLES_DIR = Path(__file__).resolve().parent.parent / "bundles"
 DEFAULT_MYCNF = BUNDLES_DIR / "default-my.cnf.j2"
@@ -36,6 +36,8 @@ def bundle_names() -> list[str]:
 
 
 def resolve(name_or_path: str | Path) -> Path:
+    """The bundle's directory (a ``@platform`` suffix names no other directory)."""
+    name_or_path = split_ref(name_or_path)[0]
     p = Path(name_or_path)
     if (BUNDLES_DIR / str(name_or_path)).is_dir() and not p.is_dir():
         return BUNDLES_DIR / str(name_or_path)
@@ -47,8 +49,28 @@ def resolve(name_or_path: str | Path) -> Path:
     )
 
 
+def split_ref(ref: str | Path) -> tuple[str | Path, Platform | None]:
+    """``seed@mariadb-10.11`` is the seed bundle on that platform (any form
+    ``harness.platform.parse`` reads); a directory whose own name has an ``@`` stays one."""
+    text = str(ref)
+    if "@" not in text or Path(text).is_dir():
+        return ref, None
+    name, _, platform = text.rpartition("@")
+    return name, parse(platform, where=f"{text}: platform")
+
+
+def with_platform(name: str, platform: Platform) -> str:
+    """The reference of bundle ``name`` on ``platform`` (what ``split_ref`` reads back)."""
+    return f"{split_ref(name)[0]}@{platform.name}"
+
+
 def load_bundle(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Bundle:
-    """Load and check a bundle; ``overrides`` replace topology keys (subnet, vip, vrid, ...)."""
+    """Load and check a bundle; ``overrides`` replace topology keys (subnet, vip, vrid, ...).
+    ``name@platform`` loads it on that platform (named so in every result)."""
+    name_or_path, platform = split_ref(name_or_path)
+    if platform is not None:
+        b = load_bundle(name_or_path, overrides)
+        return replace(b, platform=platform, name=f"{b.name}@{platform.name}")
     path = resolve(name_or_path)
     topo_file = path / "topology.toml"
     if not topo_file.is_file():

@@ -27,6 +27,7 @@ class RenderedNode:
     keepalived_conf: str  # the text as installed (line numbers are the operator's)
     files: dict[str, tuple[bytes, int]]  # path -> (exact bytes, mode)
     sources: dict[str, str] = field(default_factory=dict)  # path -> file name in the bundle
+    origins: dict[str, SourceFile] = field(default_factory=dict)  # path -> the bundle's file
 
 
 @dataclass(frozen=True)
@@ -78,14 +79,14 @@ class Bundle:
 
     def render(self, node: NodeSpec) -> RenderedNode:
         tr = self.translator()
-        files, sources = {}, {}
+        files, sources, origins = {}, {}, {}
         for path, f in self.files[node.name].items():
             if path == MYCNF_PATH:  # the lab's option file: last in the server's own dir
                 path = f"{self.platform.conf_dir}/{PurePosixPath(MYCNF_PATH).name}"
             files[path] = (self.content(f, node, tr), f.mode)
-            sources[path] = f.name
+            sources[path], origins[path] = f.name, f
         conf = files[KEEPALIVED_CONF][0].decode("utf-8", "replace")
-        return RenderedNode(conf, files, sources)
+        return RenderedNode(conf, files, sources, origins)
 
     def accounts(self, node: NodeSpec) -> list[Statement]:
         """The accounts to create on ``node``, lab-mapped, each with its ``file:line``."""

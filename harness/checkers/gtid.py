@@ -1,11 +1,15 @@
-"""GTID sets as MySQL prints them (``uuid:1-5:7,uuid2[:tag]:1-3``), compared in pure Python."""
+"""GTID sets as MySQL prints them (``uuid:1-5:7,uuid2[:tag]:1-3``), compared in pure Python.
+
+A MariaDB state reaches here already as a set whose sources are ``domain-server`` pairs
+(``1-1:1-100``: harness.dialect), so one set arithmetic serves both servers."""
 
 from __future__ import annotations
 
 import re
 
 GtidSet = dict[str, list[tuple[int, int]]]  # "uuid" or "uuid:tag" -> sorted merged intervals
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_UUID = re.compile(r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|"
+                   r"\d+-\d+)$")  # a MySQL server uuid, or a MariaDB domain-server pair
 
 
 def parse(text: str) -> GtidSet:

@@ -15,12 +15,12 @@ from harness.faults.base import Fault, FaultNotVerified, mysqld_answers
 
 def mysqld_pid(node) -> str:
     """The pid of mysqld in ``node`` (empty: none runs)."""
-    return node.exec("pgrep -x mysqld || true").strip()
+    return node.exec("pgrep -x 'mysqld|mariadbd' || true").strip()  # MariaDB 10.5+: mariadbd
 
 
 def mysqld_state(node) -> str:
     """mysqld's process state letter (R, S, D, T) or empty when none runs."""
-    return node.exec("ps -o stat= -C mysqld || true").strip()[:1]
+    return node.exec("ps -o stat= -C mysqld,mariadbd || true").strip()[:1]
 
 
 class KillMysqld(Fault):
@@ -60,7 +60,7 @@ class FreezeMysqld(Fault):
         self.target.vcctl("freeze", "mysqld")
 
     def verify(self) -> str:
-        state = self.target.exec("ps -o stat= -C mysqld").strip()
+        state = self.target.exec("ps -o stat= -C mysqld,mariadbd").strip()
         if not state.startswith("T"):
             raise FaultNotVerified(f"{self}: mysqld state is {state!r}, not stopped (T)")
         self._until("mysqld not answering", lambda: not mysqld_answers(self.target, 1.0))

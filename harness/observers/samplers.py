@@ -73,7 +73,7 @@ class ProcSampler(Observer):
             state = stat[stat.rindex(")") + 2]
             if comm == "keepalived":
                 ka += 1
-            elif comm == "mysqld":
+            elif comm in ("mysqld", "mariadbd"):  # MariaDB 10.5+ runs as mariadbd
                 mysqld = state
         return {"keepalived": ka, "mysqld": mysqld}
 
