@@ -17,12 +17,13 @@ N ?= $(shell $(PY) -c "import os; c = os.cpu_count() or 1; \
   print(max(1, min(c + 1, int(m // 3))))")
 XDIST := $(if $(filter 1,$(N)),,-n $(N) --dist load)
 
-.PHONY: help venv deps host-tools prepare images browser test unit chaos smoke replay bench lint clean
+.PHONY: help venv deps host-tools prepare images browser test unit chaos smoke replay bench lint clean matrix
 
 help:
 	@echo "make test      unit tests + chaos suites (sets up venv and images itself)"
 	@echo "make chaos     chaos suites only, with a summary table   [CONFIG=bundle-dir] [N=workers]"
 	@echo "make replay INCIDENT=incidents/x.yaml   replay an incident"
+	@echo "make matrix    MATRIX_CONFIG bundles on the platforms of --matrix (on demand: see README)"
 	@echo "make images | bench | lint | clean"
 
 $(STAMP): pyproject.toml
@@ -65,6 +66,16 @@ unit: $(STAMP) browser
 chaos: images
 	$(BIN)/pytest suites $(XDIST) $(CONFIG_ARG) $(PYTEST_ARGS); rc=$$?; \
 	  $(BIN)/vipchaos clean --quiet; exit $$rc
+
+# The platform matrix (on demand, not in `make test`): each bundle on MySQL 9.7/keepalived
+# 2.3.4, MariaDB 10.11/2.2.7 and MariaDB 11.8/2.3.3 (harness.platform.MATRIX); their images are
+# built first (~40-75 s each the first time). Add PLATFORMS="--platform bullseye ..." for more.
+MATRIX_CONFIG ?= seed,hardened,arbitrated
+PLATFORMS ?=
+matrix: $(STAMP)
+	$(BIN)/vipchaos images --matrix $(PLATFORMS)
+	$(BIN)/vipchaos run --config $(MATRIX_CONFIG) --matrix $(PLATFORMS) --workers $(N) \
+	  $(if $(RUN_DIR),--run-dir $(RUN_DIR),)
 
 smoke: images
 	$(BIN)/pytest suites/test_smoke.py $(CONFIG_ARG) $(PYTEST_ARGS)

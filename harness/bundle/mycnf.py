@@ -145,8 +145,7 @@ def findings(out: str, platform: Platform, opts: list[Option]) -> list[str]:
                           + ("would look for its files there and not start"
                              if name in ("basedir", "lc_messages_dir", "plugin_dir", "datadir")
                              else "cannot create its file there and would not start")
-                          + "; the lab runs Debian's package (datadir /var/lib/mysql, socket "
-                          "/run/mysqld/mysqld.sock)")
+                          + "; the lab runs the distribution's package with its own layout")
         elif kind == "mc" and "errmsg.sys" in rest:
             base = [o for o in opts if o.name in ("basedir", "lc_messages_dir")]
             if base and not any(e.startswith(f"{base[-1].where}:") for e in errors):
