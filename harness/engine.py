@@ -101,7 +101,8 @@ class Engine:
     # --- containers ---------------------------------------------------------------------
     def create_node(self, *, name: str, image: str, network: str, ip: str, hostname: str,
                     labels: dict[str, str], env: dict[str, str],
-                    extra_hosts: dict[str, str] | None = None) -> Container:
+                    extra_hosts: dict[str, str] | None = None,
+                    datadir: str = DATADIR) -> Container:
         """Create (not start) a node container with a fixed address on the lab network."""
         self.remove_container(name)
         netcfg = self.client.api.create_networking_config(
@@ -117,7 +118,7 @@ class Engine:
         cid = self.client.api.create_container(
             image, name=name, hostname=hostname, labels=labels_for(labels),
             environment=env, host_config=host_cfg, networking_config=netcfg, detach=True,
-            volumes=[DATADIR],
+            volumes=[datadir],
         )["Id"]
         return self.client.containers.get(cid)
 

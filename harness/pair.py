@@ -229,7 +229,7 @@ class Pair:
                 env={"VC_NODE": n.name, "TZ": "UTC"},
                 # the lab's name service: production has DNS for its hosts; here every lab
                 # address resolves from /etc/hosts (MySQL's reverse lookups answer at once)
-                extra_hosts=hosts,
+                extra_hosts=hosts, datadir=self.bundle.platform.datadir,
             )
             n.put_files({**self._files(n), HOLD_KEEPALIVED: (b"", 0o644)})
 

@@ -55,6 +55,12 @@ class Platform:
         return "mariadb-server mariadb-client" if self.mariadb else "mysql-server mysql-client"
 
     @property
+    def datadir(self) -> str:
+        """Where the server keeps its data: Debian's MariaDB moved it to /var/lib/mariadb in
+        11.8.6-5 (sid), after trixie's 11.8.6-0+deb13u1."""
+        return "/var/lib/mariadb" if self.mariadb and self.suite == "sid" else "/var/lib/mysql"
+
+    @property
     def conf_dir(self) -> str:
         """Where Debian's server reads its own option files (the lab's my.cnf goes last there)."""
         return "/etc/mysql/mariadb.conf.d" if self.mariadb else "/etc/mysql/mysql.conf.d"
