@@ -54,6 +54,7 @@ from harness.actions import action_name
 from harness.errors import ConfigError
 from harness.expectations import WHEN, Expectation
 from harness.faults import CATALOGUE
+from harness.logmatch import LogLine
 
 FAULT_NAMES = tuple(CATALOGUE)
 ALIASES = {"pause": "pause-node", "crash": "crash-node", "isolate": "isolate-node",
@@ -68,7 +69,9 @@ EXPECT = {"all_invariants": set(), "migration": set(), "dual_owner": {"single_ow
 #: Invariant -> the old word that declares its violation (for ``Incident.expect``).
 WORD_FOR = {inv: word for word, invs in EXPECT.items() for inv in invs}
 TOP_KEYS = {"name", "source", "source_reports", "reconstruction", "evidence", "description",
-            "bundle", "overrides", "workload", "duration", "timeline", "expect", "reproduced"}
+            "bundle", "overrides", "workload", "duration", "timeline", "expect", "reproduced",
+            "logs"}
+LOG_KEYS = {"node", "source", "lab", "why", "after"}
 STEP_KEYS = {"at", "fault", "action", "target", "for", "params", "when", "heal_when",
              "timeout"}
 REPORT_KEYS = {"kind", "url", "versions", "config", "symptom", "explanation", "related"}
@@ -124,6 +127,8 @@ class Incident:
     evidence: list[str] = field(default_factory=list)
     #: The violations a replay must show, with when (for :func:`harness.judge.judge`).
     expectations: list[Expectation] = field(default_factory=list)
+    #: The source's own log lines and the lab's counterparts (harness.logmatch)
+    logs: list[LogLine] = field(default_factory=list)
 
     def bundle_ref(self) -> str | Path:
         """The bundle as given: a shipped name, or a directory relative to the file."""
@@ -242,6 +247,7 @@ def parse_incident(text: str, path: str | Path = "<string>") -> Incident:
     report = _source_report(top["source_reports"], source, err) \
         if "source_reports" in top else None
     evidence = _evidence(top["evidence"][1], err) if "evidence" in top else []
+    logs = _logs(top["logs"][1], steps, err, where) if "logs" in top else []
     return Incident(
         name=name, source=source, description=description,
         bundle=str(scalar("bundle", "seed")), overrides=overrides, rate=float(rate), mode=mode,
@@ -250,7 +256,7 @@ def parse_incident(text: str, path: str | Path = "<string>") -> Incident:
         or ["all_invariants"],
         path=Path(path) if path != "<string>" else None,
         source_reports=report, reconstruction=reconstruction.strip(), evidence=evidence,
-        expectations=expectations,
+        expectations=expectations, logs=logs,
     )
 
 
@@ -296,6 +302,42 @@ def _evidence(node: yaml.Node, err) -> list[str]:
     if not isinstance(node, yaml.SequenceNode) or not node.value:
         raise err(node, "evidence is a list of short notes of what to look for in the timeline")
     return [_text(n, "each evidence note", err) for n in node.value]
+
+
+def _logs(node: yaml.Node, steps: list[Step], err, where: str) -> list[LogLine]:
+    """``logs:`` - {node:, source:, lab:, why:, after:} per line of the source's log."""
+    if not isinstance(node, yaml.SequenceNode) or not node.value:
+        raise err(node, "logs is a list of {node:, source:, lab:, why:, after:}: the source's "
+                  "log lines and what the lab's keepalived writes for each")
+    out = []
+    for item in node.value:
+        if not isinstance(item, yaml.MappingNode):
+            raise err(item, "each log line is a mapping {node:, source:, lab:, why:, after:}")
+        m = _mapping(item)
+        for key, (k, _) in m.items():
+            if key not in LOG_KEYS:
+                raise err(k, _unknown_key(key, LOG_KEYS, " in a log line"))
+        vals = {key: _value(v) for key, (_, v) in m.items()}
+        if not isinstance(vals.get("node"), str):
+            raise err(item, "a log line needs node: (whose log it is)")
+        for key in ("source", "lab"):
+            if key not in m:
+                raise err(item, f"a log line needs {key}: (the line, or null when it has none)")
+            if vals[key] is not None and (not isinstance(vals[key], str) or not vals[key]):
+                raise err(m[key][1], f"{key} is the line's text, or null")
+        if vals["source"] is None and vals["lab"] is None:
+            raise err(item, "source and lab cannot both be null")
+        why = vals.get("why") or ""
+        if (vals["source"] is None or vals["lab"] is None) and not str(why).strip():
+            raise err(item, "why: is required when source or lab is null (what differs, and "
+                      "where that is said: a commit, a man page)")
+        after = vals.get("after")
+        if after is not None and (not isinstance(after, int) or isinstance(after, bool)
+                                  or not 1 <= after <= len(steps)):
+            raise err(m["after"][1], f"after is a step number, 1 to {len(steps)}")
+        out.append(LogLine(vals["node"], vals["source"], vals["lab"], " ".join(str(why).split()),
+                           after, f"{where}:{item.start_mark.line + 1}"))
+    return out
 
 
 def _expectations(node: yaml.Node, steps: list[Step], err, where: str, name: str) -> \

@@ -25,7 +25,9 @@ _MONTHS = {m: i for i, m in enumerate(
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)}
 _STATE = re.compile(r"^\((?P<inst>[^)]+)\) Entering (?P<state>MASTER|BACKUP|FAULT) STATE")
 _SCRIPT = re.compile(r"^VRRP_Script\((?P<script>[^)]+)\) (?P<result>succeeded|failed|timed.out)")
-_NOISE = ("Sending gratuitous ARP", "Sending/queueing gratuitous ARPs", "Please log an issue",
+# one line per gratuitous ARP packet is noise; keepalived's one "Sending/queueing gratuitous
+# ARPs on IFACE for VIP" per transition is kept: it says when the network was told
+_NOISE = ("Sending gratuitous ARP", "Please log an issue",
           "and include a full copy", "copies of the keepalived system log", "CPU usage")
 
 

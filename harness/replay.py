@@ -6,15 +6,16 @@ import logging
 import os
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import report, timeline
+from harness import logmatch, report, timeline
 from harness.api import bring_up, setup_failure
 from harness.bundle import load_bundle
 from harness.engine import Engine
 from harness.expectations import Expectation
+from harness.files import write_json
 from harness.images import ensure_node
 from harness.incident import load_incident
 from harness.results import Result, safe_name
@@ -31,6 +32,7 @@ class Replay:
     result: Result
     report: Path | None  # None: the session writes the report (a replay on a suite's pair)
     incident: Any = None
+    logs: list[logmatch.Match] = field(default_factory=list)  # the source's log, compared
 
 
 def slug(text: str) -> str:
@@ -93,8 +95,27 @@ def replay(path: str | Path, run_dir: Path | None = None, subnet: str | None = N
     judged = {v.invariant for v in result.verdicts}
     unjudged = [f"{e.invariant}: the incident expects it ({e.where}) but this run does not "
                 "judge it" for e in scenario.expectations if e.invariant not in judged]
+    logs = compare_logs(inc, result, pair)
+    unseen = [f"logs: {m.line.where}: the source's line {m.line.source!r} has no counterpart "
+              f"on {m.line.node} (looked for {m.line.lab!r})" for m in logs if m.missing]
     html = report.write_all(run_dir)["html"] if own else None
-    return Replay(j.ok and not unjudged, j.reasons + unjudged, result, html, inc)
+    return Replay(j.ok and not unjudged and not unseen, j.reasons + unjudged + unseen, result,
+                  html, inc, logs)
+
+
+def compare_logs(inc, result: Result, pair) -> list[logmatch.Match]:
+    """The incident's quoted log lines against the replay's history (saved beside it)."""
+    if not inc.logs or result.out_dir is None:
+        return []
+    topo = pair.topology
+    words = {"vip": topo.vip, "interface": topo.interface, "prefixlen": str(topo.prefixlen),
+             **{n.name: n.ip for n in topo.nodes}}
+    matches = logmatch.compare(inc.logs, result.events, words)
+    write_json(result.out_dir / "logs.json",
+               [{"node": m.line.node, "source": m.line.source, "lab": m.line.lab,
+                 "why": m.line.why, "t": m.t, "text": m.text, "missing": m.missing}
+                for m in matches], indent=1)
+    return matches
 
 
 def describe(rep: Replay) -> str:
@@ -115,6 +136,11 @@ def describe(rep: Replay) -> str:
     status = r.judgement.status
     verdict = {"accepted": "reproduced as the file expects", "pass": "every invariant held",
                "skipped": "skipped"}.get(status, f"NOT as expected ({status})")
+    if rep.logs:
+        seen = sum(1 for m in rep.logs if m.t is not None)
+        expected = sum(1 for m in rep.logs if m.line.lab is not None)
+        lines += ["", f"the source's log against the lab's ({seen} of {expected} expected lines "
+                  "seen, in order):", logmatch.table(rep.logs)]
     lines.append(f"\noutcome: {verdict}")
     lines += [f"  - {why}" for why in r.judgement.reasons]
     for note in getattr(inc, "evidence", None) or []:

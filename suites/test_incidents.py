@@ -31,4 +31,5 @@ def test_incident_replays_as_expected(path, vipchaos_settings, record_result, re
     pair = request.getfixturevalue("pair_of")(on_pair.args[0]) if on_pair else None
     rep = replay(path, vipchaos_settings.run_dir, subnet=None, pair=pair)
     record_result(rep.result.out_dir)
-    assert rep.ok, f"{rep.incident.name} ({rep.incident.source}):\n" + explain(rep.result)
+    assert rep.ok, f"{rep.incident.name} ({rep.incident.source}):\n" + \
+        "\n".join(rep.reasons) + "\n" + explain(rep.result)

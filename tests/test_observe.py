@@ -293,9 +293,9 @@ def test_klog_events(text, child, events):
     assert out[1:] == events
 
 
-def test_gratuitous_arp_chatter_is_not_kept_as_a_log_line():
-    assert klog_events("(VI_1) Sending/queueing gratuitous ARPs on eth0 for 198.18.151.100",
-                       True) == []
+def test_gratuitous_arp_chatter_is_not_kept_but_the_one_line_per_transition_is():
+    text = "(VI_1) Sending/queueing gratuitous ARPs on eth0 for 198.18.151.100"
+    assert klog_events(text, True) == [("klog", {"text": text})]
     assert klog_events("Sending gratuitous ARP on eth0 for 198.18.151.100", True) == []
 
 
