@@ -7,9 +7,11 @@ why (``lab: null`` and ``why:``: a line a newer keepalived dropped, a line of sy
 line the lab writes that the source's version did not (``source: null``) is compared too.
 
 The comparison reads the recorded history only: keepalived's lines (``klog`` events, stamped
-by keepalived) of each node, in order from the step the line belongs to (``after: N``), each
-line found after the previous one of its node. A line expected and not found is the
-reproduction differing from the source: the replay fails and says which.
+by keepalived) of each node from the step the line belongs to (``after: N``, which holds for
+the node's following lines too). Not in the source's order: versions order their start-up
+lines differently (2.x reads its config in the parent, before the VRRP child starts; 1.3.5 in
+the child), and the times printed beside each line show the lab's order. A line expected and
+not found is the reproduction differing from the source: the replay fails and says which.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def _step_starts(events: list[dict[str, Any]]) -> dict[int, float]:
 
 def compare(lines: list[LogLine], events: list[dict[str, Any]],
             words: dict[str, str]) -> list[Match]:
-    """Each expected line found (or not) in the nodes' keepalived lines, in order per node.
+    """Each expected line found (or not) in its node's keepalived lines from its step on.
     ``words`` fills the placeholders (``{vip}``, ``{interface}``, ...)."""
     starts = _step_starts(events)
     klogs: dict[str, list[tuple[float, str]]] = {}
@@ -60,20 +62,19 @@ def compare(lines: list[LogLine], events: list[dict[str, Any]],
             klogs.setdefault(e.get("node", ""), []).append((e["t"], e.get("text", "")))
     for seen in klogs.values():
         seen.sort(key=lambda x: x[0])
-    cursor: dict[str, float] = {}
+    anchor: dict[str, float] = {}
     out = []
     for line in lines:
+        if line.after is not None:
+            anchor[line.node] = starts.get(line.after, float("inf"))
         if line.lab is None:
             out.append(Match(line, None))
             continue
         want = line.lab.format_map(_Words(words))
-        since = cursor.get(line.node, float("-inf"))
-        if line.after is not None:
-            since = max(since, starts.get(line.after, float("inf")))
+        since = anchor.get(line.node, float("-inf"))
         found = next(((t, text) for t, text in klogs.get(line.node, []) if t >= since and
                       want in text), None)
         if found:
-            cursor[line.node] = found[0]
             out.append(Match(line, found[0], found[1]))
         else:
             out.append(Match(line, None))
@@ -86,7 +87,8 @@ class _Words(dict):
 
 
 def table(matches: list[Match]) -> str:
-    """The comparison as the replay prints it: the source's line, then the lab's."""
+    """The comparison as the replay prints it: the source's line, then the lab's (with when
+    keepalived wrote it)."""
     rows = []
     for m in matches:
         src = m.line.source or "(no such line in the source's version)"

@@ -140,7 +140,7 @@ def describe(rep: Replay) -> str:
         seen = sum(1 for m in rep.logs if m.t is not None)
         expected = sum(1 for m in rep.logs if m.line.lab is not None)
         lines += ["", f"the source's log against the lab's ({seen} of {expected} expected lines "
-                  "seen, in order):", logmatch.table(rep.logs)]
+                  "seen):", logmatch.table(rep.logs)]
     lines.append(f"\noutcome: {verdict}")
     lines += [f"  - {why}" for why in r.judgement.reasons]
     for note in getattr(inc, "evidence", None) or []:

@@ -28,11 +28,15 @@ def test_lines_are_found_in_order_from_their_step_with_the_labs_words():
     assert "-- none: gone in 2.x" in table(got)
 
 
-def test_a_line_before_its_step_or_out_of_order_is_missing():
+def test_a_line_before_its_step_is_missing_and_the_step_holds_for_the_nodes_next_lines():
+    got = compare([LogLine("node1", "GARP", "gratuitous ARPs", after=2),
+                   LogLine("node1", "BACKUP", "Entering BACKUP STATE"),
+                   LogLine("node1", "MASTER", "Entering MASTER STATE", after=1)], EVENTS, {})
+    assert [m.t for m in got] == [6.0, 5.2, 1.5]  # the lab's own order shows in the times
     got = compare([LogLine("node1", "MASTER", "Entering MASTER STATE", after=2),
-                   LogLine("node1", "BACKUP", "Entering BACKUP STATE")], EVENTS, {})
-    assert [m.missing for m in got] == [False, True]  # BACKUP came before that MASTER
-    assert "!! NOT FOUND: Entering BACKUP STATE" in table(got)
+                   LogLine("node1", "BACKUP", "Entering MASTER STATE at 1.5")], EVENTS, {})
+    assert [m.missing for m in got] == [False, True]
+    assert "!! NOT FOUND: Entering MASTER STATE at 1.5" in table(got)
     assert compare([LogLine("node2", "x", "Entering MASTER STATE")], EVENTS, {})[0].missing
 
 

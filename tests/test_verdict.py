@@ -62,3 +62,21 @@ def test_a_run_with_a_runbook_restore_is_also_judged_on_redundancy():
     names = [x.invariant for x in check([*failover_history(), restore])]
     assert "redundancy" in names
     assert "redundancy" not in [x.invariant for x in check(failover_history())]
+
+
+def test_operator_actions_alone_have_no_migration_to_judge_but_an_inapplicable_fault_does():
+    h = failover_history()
+    actions = [e for e in h if e["kind"] != "fault"] + [
+        {"t": 2.0, "kind": "action", "phase": "start", "action": "stop-keepalived",
+         "node": "node1", "step": 0},
+        {"t": 2.1, "kind": "action", "phase": "done", "action": "stop-keepalived",
+         "node": "node1", "step": 0}]
+    assert "migration" not in [x.invariant for x in check(actions)]
+    tried = [*actions, {"t": 3.0, "kind": "fault", "phase": "not-applicable",
+                        "fault": "kill-mysqld", "nodes": ["node1"], "step": 1}]
+    out = {x.invariant: x for x in check(tried)}
+    assert out["migration"].valid is None
+    harness_only = [e for e in h if e["kind"] != "fault"] + [
+        {"t": 2.0, "kind": "action", "phase": "done", "action": "start-keepalived",
+         "node": "node1", "step": None, "by": "harness"}]
+    assert check(harness_only)[1].invariant == "migration"  # nothing of the operator's

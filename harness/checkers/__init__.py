@@ -45,10 +45,16 @@ INVARIANTS = tuple(dict.fromkeys([*BRINGUP_CHECKERS, *SEQUENCE_CHECKERS]))
 def checkers_for(events: list[Event]) -> dict[str, Callable[[list[Event]], Verdict]]:
     """Bring-up runs (and the harness's recorded attempts to reach the intended state,
     scenario ``setup``) get the bring-up checkers; runs with a runbook restore get redundancy
-    too; every fault run gets the rest."""
+    too; every fault run gets the rest. A run of operator actions alone (no fault step at all:
+    an incident that stops and starts services by hand) has no fault whose migration to
+    judge; a fault that was tried and could not act is still judged (unknown)."""
     if run_info(events).get("scenario") in ("bring-up", "setup"):
         return BRINGUP_CHECKERS
-    return SEQUENCE_CHECKERS if restores(events) else FAULT_CHECKERS
+    chosen = SEQUENCE_CHECKERS if restores(events) else FAULT_CHECKERS
+    if not any(e["kind"] == "fault" for e in events) and \
+            any(e["kind"] == "action" and e.get("by") != "harness" for e in events):
+        chosen = {name: fn for name, fn in chosen.items() if name != "migration"}
+    return chosen
 
 
 def run_checkers(calls: dict[str, Callable[[], Verdict]]) -> list[Verdict]:
