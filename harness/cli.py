@@ -4,6 +4,7 @@ errors to exit statuses (``main``)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -20,7 +21,7 @@ import pymysql
 from harness import reaper, session
 from harness.api import bring_up
 from harness.bench import bench_bringup, bench_failover, failover_stats
-from harness.bundle import bundle_names, load_bundle, split_ref, with_platform
+from harness.bundle import bundle_names, load_bundle, parse_ref, with_network, with_platform
 from harness.cli_args import build_parser as build_parser_for
 from harness.engine import Engine
 from harness.errors import ConfigError, DockerUnavailable, HarnessError
@@ -79,19 +80,25 @@ def _image(engine: Engine, platform: Platform = DEFAULT) -> str:
 
 
 def chosen_bundles(config: list[str] | None, seed: bool, required: bool = True,
-                   platforms: list[str] | None = None, matrix: bool = False) -> list[str]:
+                   platforms: list[str] | None = None, matrix: bool = False,
+                   networks: list[str] | None = None) -> list[str]:
     """The bundles a command runs against: --config (repeatable, comma-separated), --seed, else
     VIPCHAOS_CONFIG; none is a usage error naming the choices. With --platform or --matrix,
-    each bundle on each platform (``name@platform``)."""
+    each bundle on each platform (``name@platform``); with --network, on each network profile
+    (``name@cloud``)."""
     refs = _chosen(config, seed, required)
     wanted = [parse_platform(p) for p in platforms or []] + \
         [parse_platform(p) for p in (MATRIX if matrix else ())]
     env = Settings.from_env()
     if not wanted and env.platform:
         wanted = [parse_platform(env.platform, where="VIPCHAOS_PLATFORM")]
-    if not wanted:
-        return refs
-    return [with_platform(r, p) for r in refs for p in dict.fromkeys(wanted)]
+    if wanted:
+        refs = [with_platform(r, p) for r in refs for p in dict.fromkeys(wanted)]
+    nets = [n.strip() for x in networks or [] for n in x.split(",") if n.strip()] or \
+        ([env.network] if env.network else [])
+    if nets:
+        refs = [with_network(r, n) for r in refs for n in dict.fromkeys(nets)]
+    return refs
 
 
 def _chosen(config: list[str] | None, seed: bool, required: bool) -> list[str]:
@@ -113,9 +120,9 @@ def _chosen(config: list[str] | None, seed: bool, required: bool) -> list[str]:
 def bundle_arg(ref: str) -> str:
     """A directory as an absolute path, a shipped name as it is (any working directory); a
     ``@platform`` suffix kept."""
-    name, platform = split_ref(ref)
-    path = str(Path(name).resolve()) if Path(name).is_dir() else str(name)
-    return f"{path}@{platform.name}" if platform else path
+    r = parse_ref(ref)
+    path = str(Path(r.name).resolve()) if Path(r.name).is_dir() else str(r.name)
+    return str(type(r)(path, r.platform, r.network))
 
 
 def _faults(text: str | None) -> list[str] | None:
@@ -153,7 +160,8 @@ def cmd_run(args, extra: list[str]) -> int:
     """The chaos suites against your bundle(s); the pytest session's exit status."""
     check_suites()
     bundles = chosen_bundles(args.config, args.seed, platforms=getattr(args, "platform", None),
-                        matrix=getattr(args, "matrix", False))
+                        matrix=getattr(args, "matrix", False),
+                        networks=getattr(args, "network", None))
     loaded = [load_bundle(b) for b in bundles]  # static checks first: seconds, no Docker
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers {args.workers}: give 1 or more")
@@ -167,10 +175,12 @@ def cmd_run(args, extra: list[str]) -> int:
     engine = Engine()
     for b in loaded:  # every platform's image is built before any worker needs it
         validate_or_raise(b, engine, _image(engine, b.platform), say=_say)
-    platforms = {b.platform for b in loaded}
+    platforms, networks = {b.platform for b in loaded}, {b.network for b in loaded}
     if len(platforms) == 1 and (args.platform or env.platform):
         # one platform: the suites' own pairs (on_pair: arbitration, incidents) run on it too
         os.environ["VIPCHAOS_PLATFORM"] = platforms.pop().name
+    if len(networks) == 1 and (args.network or env.network):
+        os.environ["VIPCHAOS_NETWORK"] = networks.pop()
     rc = run_pytest(argv, SessionWatch(), _say, to_stderr=args.json)
     if args.json:
         print(json.dumps(run_summary(run_dir, rc), indent=1, default=str))
@@ -184,7 +194,8 @@ def cmd_list(args, extra: list[str]) -> int:
     """What `vipchaos run` would run with the same selection (pytest --collect-only -q)."""
     check_suites()
     bundles = chosen_bundles(args.config, args.seed, required=False,
-                             platforms=args.platform, matrix=args.matrix)
+                             platforms=args.platform, matrix=args.matrix,
+                             networks=args.network)
     if not bundles:
         bundles = ["seed"]
         _say("(no --config: listing as for the shipped seed; `vipchaos run` needs --config "
@@ -211,7 +222,8 @@ def cmd_validate(args) -> int:
     engine = None
     reports = []
     for ref in chosen_bundles(args.config, args.seed, platforms=getattr(args, "platform", None),
-                        matrix=getattr(args, "matrix", False)):
+                        matrix=getattr(args, "matrix", False),
+                        networks=getattr(args, "network", None)):
         entry: dict[str, Any] = {"bundle": ref, "path": None, "valid": False, "errors": [],
                                  "warnings": []}
         try:
@@ -256,7 +268,8 @@ def cmd_import(args) -> int:
 def cmd_explore(args) -> int:
     """Seeded exploration on one pair (harness.explore)."""
     refs = chosen_bundles(args.config, False, platforms=getattr(args, "platform", None),
-                        matrix=getattr(args, "matrix", False))
+                        matrix=getattr(args, "matrix", False),
+                        networks=getattr(args, "network", None))
     if len(refs) != 1:
         raise ConfigError(f"vipchaos explore explores one bundle at a time, not {refs}")
     try:
@@ -402,7 +415,8 @@ def cmd_clean(args) -> int:
 # --- a pair by hand ---------------------------------------------------------------------------
 def cmd_up(args) -> int:
     refs = chosen_bundles(args.config, args.seed, platforms=getattr(args, "platform", None),
-                        matrix=getattr(args, "matrix", False))
+                        matrix=getattr(args, "matrix", False),
+                        networks=getattr(args, "network", None))
     if len(refs) != 1:
         raise ConfigError(f"vipchaos up brings one pair up: give one bundle, not {refs}")
     bundle = load_bundle(refs[0])
@@ -615,6 +629,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("vipchaos: interrupted")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `vipchaos status | head`: the reader left; not our failure
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PASS
     except PermissionError as exc:
         _say(f"vipchaos {args.cmd}: {exc} (vipchaos needs root for the lab's host link and "
              "iptables, and access to Docker)")

@@ -26,6 +26,7 @@ environment (an option on the command line wins):
   VIPCHAOS_FAULTS      run, list: only these faults, comma-separated (as --faults)
   VIPCHAOS_KEEP        run: 1 leaves the pairs running at the end (as --keep)
   VIPCHAOS_BASE_IMAGE  the base image the node image is built from (debian:sid-slim)
+  VIPCHAOS_NETWORK     run, list, validate, up: the network profile (as --network: cloud)
   VIPCHAOS_PLATFORM    run, list, validate, up: the platform every bundle runs on (as
                        --platform: mariadb-10.11, database=mariadb-11.8,keepalived=2.3.3)
   DOCKER_HOST          the Docker engine (default: the local socket)"""
@@ -68,6 +69,11 @@ def _add_config(s: argparse.ArgumentParser, what: str) -> None:
                         f"(env VIPCHAOS_PLATFORM; served: {SERVED})")
     s.add_argument("--matrix", action="store_true",
                    help=f"each bundle on {', '.join(MATRIX)} (plus any --platform)")
+    s.add_argument("--network", action="append", metavar="PROFILE",
+                   help="the lab network's profile instead of the bundle's: lan (one segment) "
+                        "or cloud (multicast dropped, gratuitous ARP ignored: the address "
+                        "stays with the node the network first learned); repeatable or "
+                        "comma-separated: each bundle on each (env VIPCHAOS_NETWORK)")
 
 
 def build_parser(handlers: dict[str, Callable]) -> Parser:

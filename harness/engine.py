@@ -107,8 +107,12 @@ class Engine:
         self.remove_container(name)
         netcfg = self.client.api.create_networking_config(
             {network: self.client.api.create_endpoint_config(ipv4_address=ip)})
+        # A database host does not route (Docker leaves forwarding on in a container's
+        # namespace): a node still receiving VIP traffic after it gave the VIP up must drop it,
+        # not pass it on to the new owner and hide a client's stale ARP entry.
         host_cfg = self.client.api.create_host_config(
             cap_add=["NET_ADMIN", "NET_RAW"], network_mode=network, extra_hosts=extra_hosts,
+            sysctls={"net.ipv4.ip_forward": "0"},
         )
         # The datadir on an anonymous volume (filled from the image's baked datadir, removed
         # with the container): on a host filesystem like production's, not on the storage

@@ -24,8 +24,8 @@ Event = dict[str, Any]
 RUN, PHASE, FAULT, ACTION, STEP = "run", "phase", "fault", "action", "step"
 VRRP, CHECK, KLOG, VIP, ARP, PROC = "vrrp", "check", "klog", "vip", "arp", "proc"
 SERVICE, MLOG, STREAM = "service", "mlog", "stream"
-BEAT, OBSERVER_ERROR, OP, REPL, PROMOTION, FINAL, NOTE = (
-    "beat", "observer_error", "op", "repl", "promotion", "final", "note")
+BEAT, OBSERVER_ERROR, OP, REPL, PROMOTION, FINAL, NOTE, LAB = (
+    "beat", "observer_error", "op", "repl", "promotion", "final", "note", "lab")
 
 #: fault phases: ``start`` (injected and verified; stamped when injection began,
 #: ``verified_at`` says when the effect was seen), ``healed`` (stamped when the heal began,
@@ -65,6 +65,7 @@ class RunEvent(TypedDict):
     bounds: dict[str, float]
     checks: dict[str, list[str]]  # node -> the vrrp_scripts its keepalived.conf tracks
     expectations: list[dict[str, Any]]  # harness.expectations.Expectation.to_dict()
+    network: NotRequired[str]  # the lab network's profile (absent: lan)
 
 
 class PhaseEvent(TypedDict):
@@ -291,11 +292,23 @@ class NoteEvent(TypedDict):
     text: str
 
 
+class LabEvent(TypedDict):
+    """What the lab network's profile does, as seen (``cloud``: the multicast the nodes'
+    rules dropped, the node the network pinned the VIP to)."""
+    t: float
+    kind: Literal["lab"]
+    network: str  # harness.bundle.refs.NETWORKS
+    detail: str
+    node: NotRequired[str]
+    dropped: NotRequired[int]  # multicast packets dropped on arrival so far
+    mac: NotRequired[str]  # the MAC the network delivers the VIP to
+
+
 #: every kind, with its record
 KINDS: dict[str, type] = {
     RUN: RunEvent, PHASE: PhaseEvent, FAULT: FaultEvent, ACTION: ActionEvent, STEP: StepEvent,
     VRRP: VrrpEvent, CHECK: CheckEvent, KLOG: KlogEvent, VIP: VipEvent, ARP: ArpEvent,
     PROC: ProcEvent, SERVICE: ServiceEvent, MLOG: MlogEvent, STREAM: StreamEvent,
     BEAT: BeatEvent, OBSERVER_ERROR: ObserverErrorEvent, OP: OpEvent, REPL: ReplEvent,
-    PROMOTION: PromotionEvent, FINAL: FinalEvent, NOTE: NoteEvent,
+    PROMOTION: PromotionEvent, FINAL: FinalEvent, NOTE: NoteEvent, LAB: LabEvent,
 }

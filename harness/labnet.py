@@ -86,6 +86,29 @@ class LabNetwork:
         manual resources outlive this process (see ``harness.ownership``)."""
         _set_alias(self.host_link, ownership.tag(self.run_id, ownership.manual_owner(self.run_id)))
 
+    def pin_neighbour(self, ip: str, mac: str) -> None:
+        """The cloud profile's address assignment: the host (every client of the lab) delivers
+        ``ip`` to ``mac`` through a permanent neighbour entry, which no gratuitous ARP
+        overrides, as a cloud network delivers an address to the interface it is assigned to.
+        Gone with the host link."""
+        hostcmd.run(["ip", "neigh", "replace", ip, "lladdr", mac, "dev", self.host_link,
+                     "nud", "permanent"])
+
+    def neighbour(self, ip: str, permanent_only: bool = False) -> str | None:
+        """The host link's neighbour entry for ``ip``: its MAC, or None."""
+        proc = hostcmd.run(["ip", "-j", "neigh", "show", "to", ip, "dev", self.host_link],
+                           check=False)
+        try:
+            entries = json.loads(proc.stdout or "[]")
+        except ValueError:
+            return None
+        for e in entries:
+            states = e.get("state") or []
+            if e.get("lladdr") and (not permanent_only or "PERMANENT" in states) and \
+                    "FAILED" not in states and "INCOMPLETE" not in states:
+                return e["lladdr"]
+        return None
+
     def seal_counters(self) -> dict[str, int]:
         """Packets dropped at the lab's edge: ``out`` (routed from the lab towards anywhere else)
         and ``in`` (routed from elsewhere into the lab)."""

@@ -26,7 +26,7 @@ from harness.checkers.query import problems_in, state_at
 from harness.dialect import dialect_for
 from harness.engine import PREFIX, RUN_LABEL, Engine
 from harness.errors import ConfigError, HarnessError, ReadinessTimeout
-from harness.faults.network import flush_chains
+from harness.faults.network import counted, flush_chains
 from harness.history import History
 from harness.labnet import LabNetwork
 from harness.logformats import last_vrrp_state
@@ -70,6 +70,8 @@ CONNECT_RETRY_S = 2
 RETRY_COUNT = 600 // CONNECT_RETRY_S
 READY_TIMEOUT_S = 90
 HOLD_KEEPALIVED = "/etc/vipchaos/hold-keepalived"
+#: the lab network's profile, read by the node's init at every start (images/node vc-init)
+NETWORK_PROFILE = "/etc/vipchaos/network-profile"
 OBSERVER_GAP_S = 1.0
 BRINGUP_MARGIN_S = 5.0
 
@@ -119,6 +121,7 @@ class Pair:
         self.fresh = False
         self.network_ready = False
         self.write_table = f"{DB}.{TABLE}"  # where the workload writes (promotion samples)
+        self.assigned: str | None = None  # cloud profile: the node the network delivers to
 
     # --- lifecycle ---------------------------------------------------------------------
     def __enter__(self) -> Pair:
@@ -156,7 +159,8 @@ class Pair:
                           for n in self.nodes],
                 "vip": self.topology.vip, "bounds": self.bounds(),
                 "checks": tracked_checks(self.bundle),
-                "expectations": [e.to_dict() for e in expectations or []]}
+                "expectations": [e.to_dict() for e in expectations or []],
+                **({"network": self.bundle.network} if self.bundle.network != "lan" else {})}
 
     def up(self) -> History:
         """Create network and nodes, boot the pair as a production host boots (mysqld with
@@ -169,6 +173,7 @@ class Pair:
             phase(name, "create containers")
             self._create_nodes()
             self._parallel(lambda n: n.start())
+            self.assign_vip()
             phase(name, "mysqld, accounts, replication")
             self._parallel(self.wait_mysqld)
             self.timings["mysqld_s"] = round(time.monotonic() - started, 2)
@@ -188,7 +193,14 @@ class Pair:
                     state_at(history.events(), history.now(), [n.name for n in self.nodes]),
                     self.intended_owner.name, checks), timeout=deadline - time.monotonic(),
                     interval=0.2)
-                time.sleep(0.5)
+                # Not before the last started peer's master-down timer could have fired: a
+                # peer that hears no adverts (auth or VRID mismatch, multicast dropped) takes
+                # the VIP only then, and a bring-up judged before it would pass unearned.
+                starts = [e["t"] for e in history.events() if e["kind"] == "action"
+                          and e.get("action") == "start-keepalived"]
+                horizon = max(starts, default=0.0) + self.bounds()["master_down_s"] + 0.5
+                time.sleep(max(horizon - history.now(), 0.5))
+                self.record_network(history)
                 history.add("phase", name="check")
                 history.add("final", **self.final_state())
             finally:
@@ -200,6 +212,41 @@ class Pair:
         except BaseException:
             self.down()
             raise
+
+    def assign_vip(self, node: Node | None = None) -> str | None:
+        """The cloud profile: the network delivers the VIP to ``node`` (default: the intended
+        owner, as an operator assigns the address at provisioning) whoever holds it. Returns
+        the MAC, None on a LAN (where ARP decides)."""
+        if self.bundle.network != "cloud":
+            return None
+        node = node or self.intended_owner
+        mac = node.mac()
+        if mac:
+            self.network.pin_neighbour(self.topology.vip, mac)
+            self.assigned = node.name
+        return mac
+
+    def record_network(self, history: History) -> None:
+        """The cloud profile as it acts now, into ``history``: per node, the multicast its
+        rules dropped on arrival (a node only receives the groups a running keepalived has
+        joined); and the node the network delivers the VIP to."""
+        if self.bundle.network != "cloud":
+            return
+        for n in self.nodes:
+            try:
+                listing = n.netns(["iptables", "-w", "-L", "VIPCHAOS-NET", "-v", "-x", "-n"])
+                dropped = counted(listing)
+                history.add("lab", network="cloud", node=n.name, dropped=dropped,
+                            detail=f"{dropped} multicast packets dropped on arrival so far")
+            except Exception as exc:
+                history.add("lab", network="cloud", node=n.name,
+                            detail=f"multicast rules not readable: {str(exc)[:120]}")
+        mac = self.network.neighbour(self.topology.vip, permanent_only=True)
+        history.add("lab", network="cloud", **({"mac": mac} if mac else {}),
+                    node=self.assigned or "",
+                    detail=(f"the network delivers the VIP to {self.assigned} ({mac}), whoever "
+                            "holds it: gratuitous ARP does not move it" if mac else
+                            "the VIP is assigned to no node: nothing reaches it"))
 
     def make_network(self) -> None:
         """The lab network and its host link (call it inside ``network.subnet_lease`` so no
@@ -231,7 +278,8 @@ class Pair:
                 # address resolves from /etc/hosts (MySQL's reverse lookups answer at once)
                 extra_hosts=hosts, datadir=self.bundle.platform.datadir,
             )
-            n.put_files({**self._files(n), HOLD_KEEPALIVED: (b"", 0o644)})
+            n.put_files({**self._files(n), HOLD_KEEPALIVED: (b"", 0o644),
+                         NETWORK_PROFILE: (self.bundle.network.encode(), 0o644)})
 
     def _files(self, node: Node) -> dict:
         return self.bundle.render(node.spec).files
@@ -515,6 +563,7 @@ class Pair:
                 for n in self.nodes:
                     n.sql("START REPLICA")
                 self.wait_replication_running()
+                self.assign_vip()  # cloud: back to the address's provisioned node
                 self.ensure_intended()
         except HarnessError as exc:
             # The previous test's verdict is recorded; the next test gets a working pair.

@@ -30,7 +30,7 @@ import pytest
 
 from harness import reaper
 from harness.api import bring_up, prepare, run_fault, setup_failure
-from harness.bundle import load_bundle, split_ref, with_platform
+from harness.bundle import load_bundle, parse_ref, with_network, with_platform
 from harness.engine import Engine
 from harness.errors import HarnessError
 from harness.exitcodes import (
@@ -275,9 +275,11 @@ class PairPool:
         brings it up again: slower, never wrong. ``--vipchaos-keep`` keeps every pair. A
         session on one platform (VIPCHAOS_PLATFORM) runs every bundle on it, those the tests
         name themselves (``on_pair``) too."""
-        if self.settings.platform and split_ref(name)[1] is None:
+        if self.settings.platform and parse_ref(name).platform is None:
             name = with_platform(name, parse_platform(self.settings.platform,
                                                       where="VIPCHAOS_PLATFORM"))
+        if self.settings.network and parse_ref(name).network is None:
+            name = with_network(name, self.settings.network)
         if name not in self.pairs:
             if not self.settings.keep:
                 self.close()

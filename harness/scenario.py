@@ -76,6 +76,7 @@ def run_scenario(pair: Pair, scenario: Scenario, out_dir: Path | None = None) ->
     its history and result under ``out_dir``. Teardown (observers, writer, faults) always runs."""
     history = History()
     history.add("run", **pair.run_header(scenario.name, scenario.expectations))
+    pair.record_network(history)
     recorder = Recorder(pair, history)
     name = f"{pair.bundle.name}/{scenario.name}"
     phase(name, "observe")

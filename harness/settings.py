@@ -9,6 +9,8 @@ Environment variables (each also a command-line option; the option wins):
 - ``VIPCHAOS_BASE_IMAGE``: the base image the node image is built from (``debian:sid-slim``)
 - ``VIPCHAOS_SUBNET``: lab subnet for the pairs (default: each bundle's own)
 - ``VIPCHAOS_FAULTS``: only these fault families, comma-separated
+- ``VIPCHAOS_NETWORK``: the lab network profile every bundle runs on (``cloud``: multicast
+  dropped, gratuitous ARP ignored; harness.labnet)
 - ``VIPCHAOS_PLATFORM``: the platform every bundle runs on instead of its own ``[platform]``
   (``mariadb-10.11``, ``database=mariadb-11.8,keepalived=2.3.3``: harness.platform)
 
@@ -26,7 +28,7 @@ from pathlib import Path
 
 DEFAULT_BUNDLES = ("seed", "hardened")
 ENV_VARS = ("VIPCHAOS_CONFIG", "VIPCHAOS_RUN_DIR", "VIPCHAOS_KEEP", "VIPCHAOS_BASE_IMAGE",
-            "VIPCHAOS_SUBNET", "VIPCHAOS_FAULTS", "VIPCHAOS_PLATFORM")
+            "VIPCHAOS_SUBNET", "VIPCHAOS_FAULTS", "VIPCHAOS_PLATFORM", "VIPCHAOS_NETWORK")
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Settings:
     subnet: str | None = None
     faults: list[str] | None = None
     platform: str | None = None  # VIPCHAOS_PLATFORM (the CLI turns it into name@platform refs)
+    network: str | None = None  # VIPCHAOS_NETWORK (name@cloud refs)
     engine: str = "local"  # DOCKER_HOST, for reports
     #: this process's xdist worker ("gw0", ...) or "" (a plain session): files a worker
     #: writes on its own carry it, so no two processes write one file
@@ -60,6 +63,7 @@ class Settings:
         s.base_image = env.get("VIPCHAOS_BASE_IMAGE", s.base_image)
         s.subnet = env.get("VIPCHAOS_SUBNET") or None
         s.platform = env.get("VIPCHAOS_PLATFORM") or None
+        s.network = env.get("VIPCHAOS_NETWORK") or None
         s.engine = env.get("DOCKER_HOST") or "local"
         s.worker = env.get("PYTEST_XDIST_WORKER", "")
         if env.get("VIPCHAOS_FAULTS"):

@@ -133,10 +133,13 @@ def test_the_importer_reads_the_tutorials_sql_as_written(tmp_path):
 
 
 def test_a_bundle_ref_names_its_platform_and_reads_back():
-    from harness.bundle import split_ref, with_platform
+    from harness.bundle import parse_ref, with_platform
     b = load_bundle("hardened@mariadb-10.11")
     assert b.name == "hardened@mariadb-10.11+keepalived-2.2.7" and b.platform.suite == "bookworm"
-    assert split_ref(with_platform("hardened", b.platform)) == ("hardened", b.platform)
+    assert parse_ref(with_platform("hardened", b.platform)).platform == b.platform
+    c = load_bundle("hardened@cloud@bookworm")
+    assert (c.name, c.network) == ("hardened@mariadb-10.11+keepalived-2.2.7@cloud", "cloud")
+    assert load_bundle("seed").network == "lan"
     assert load_bundle(with_platform(str(SEED), b.platform)).platform == b.platform
     with pytest.raises(ConfigError, match="seed@oracle: platform"):
         load_bundle("seed@oracle")

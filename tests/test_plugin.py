@@ -343,7 +343,7 @@ class _Pair:
 def _pool(keep=False):
     from types import SimpleNamespace
     downs, ups = [], []
-    pool = plugin.PairPool(None, "img", SimpleNamespace(keep=keep, platform=None))
+    pool = plugin.PairPool(None, "img", SimpleNamespace(keep=keep, platform=None, network=None))
     pool.bundle = lambda name: name
 
     def bring_up(name):

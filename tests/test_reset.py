@@ -15,6 +15,9 @@ class Stub:
     def _parallel(self, fn):
         return [fn(n) for n in self.nodes]
 
+    def assign_vip(self, node=None):
+        return None  # a LAN pair: ARP decides
+
     def _revive(self, node):
         self.did.append(f"revive {node}")
         if self.revive_error:

@@ -13,14 +13,13 @@ from harness.bundle.loader import (
     load_bundle,
     relocate,
     resolve,
-    split_ref,
-    with_platform,
     with_topology,
 )
 from harness.bundle.model import MIGRATION_MARGIN_S, Bundle, RenderedNode
+from harness.bundle.refs import NETWORKS, parse_ref, with_network, with_platform
 from harness.bundle.topology import NodeSpec, Topology, parse_topology
 
-__all__ = ["BUNDLES_DIR", "MIGRATION_MARGIN_S", "Bundle", "NodeSpec", "RenderedNode",
-           "SourceFile", "Statement", "Topology", "bundle_names", "load_bundle",
-           "parse_topology", "relocate", "resolve", "split_ref", "with_platform",
-           "with_topology"]
+__all__ = ["BUNDLES_DIR", "MIGRATION_MARGIN_S", "NETWORKS", "Bundle", "NodeSpec",
+           "RenderedNode", "SourceFile", "Statement", "Topology", "bundle_names", "load_bundle",
+           "parse_ref", "parse_topology", "relocate", "resolve", "with_network",
+           "with_platform", "with_topology"]

@@ -19,11 +19,12 @@ from harness.bundle.kinds import KEEPALIVED_CONF
 from harness.bundle.layout import collect, read_source
 from harness.bundle.lint import unmapped_addresses
 from harness.bundle.model import Bundle
+from harness.bundle.refs import NETWORKS, parse_ref, qualified
 from harness.bundle.risks import load_faults, load_risks
 from harness.bundle.sources import TomlDoc, decode
 from harness.bundle.topology import TOP_KEYS, check_keys, parse_topology, to_raw
 from harness.errors import ConfigError
-from harness.platform import DEFAULT, Platform, choose, parse
+from harness.platform import DEFAULT, Platform, choose
 
 BUNDLES_DIR = Path(__file__).resolve().parent.parent / "bundles"
 DEFAULT_MYCNF = BUNDLES_DIR / "default-my.cnf.j2"
@@ -37,7 +38,7 @@ def bundle_names() -> list[str]:
 
 def resolve(name_or_path: str | Path) -> Path:
     """The bundle's directory (a ``@platform`` suffix names no other directory)."""
-    name_or_path = split_ref(name_or_path)[0]
+    name_or_path = parse_ref(name_or_path).name
     p = Path(name_or_path)
     if (BUNDLES_DIR / str(name_or_path)).is_dir() and not p.is_dir():
         return BUNDLES_DIR / str(name_or_path)
@@ -49,28 +50,16 @@ def resolve(name_or_path: str | Path) -> Path:
     )
 
 
-def split_ref(ref: str | Path) -> tuple[str | Path, Platform | None]:
-    """``seed@mariadb-10.11`` is the seed bundle on that platform (any form
-    ``harness.platform.parse`` reads); a directory whose own name has an ``@`` stays one."""
-    text = str(ref)
-    if "@" not in text or Path(text).is_dir():
-        return ref, None
-    name, _, platform = text.rpartition("@")
-    return name, parse(platform, where=f"{text}: platform")
-
-
-def with_platform(name: str, platform: Platform) -> str:
-    """The reference of bundle ``name`` on ``platform`` (what ``split_ref`` reads back)."""
-    return f"{split_ref(name)[0]}@{platform.name}"
-
-
 def load_bundle(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Bundle:
     """Load and check a bundle; ``overrides`` replace topology keys (subnet, vip, vrid, ...).
-    ``name@platform`` loads it on that platform (named so in every result)."""
-    name_or_path, platform = split_ref(name_or_path)
-    if platform is not None:
-        b = load_bundle(name_or_path, overrides)
-        return replace(b, platform=platform, name=f"{b.name}@{platform.name}")
+    ``name@platform`` and ``name@cloud`` load it on that platform or network profile (named so
+    in every result: harness.bundle.refs)."""
+    ref = parse_ref(name_or_path)
+    if ref.platform is not None or ref.network is not None:
+        b = load_bundle(ref.name, overrides)
+        b = replace(b, platform=ref.platform or b.platform, network=ref.network or b.network)
+        return replace(b, name=qualified(b.name, b.platform if ref.platform else None,
+                                         b.network if ref.network else None))
     path = resolve(name_or_path)
     topo_file = path / "topology.toml"
     if not topo_file.is_file():
@@ -104,6 +93,7 @@ def load_bundle(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
         faults=load_faults(doc),
         runbook=_runbook(doc),
         platform=_platform(doc),
+        network=_network(doc),
         topology_doc=doc,
     )
     for node in topology.nodes:  # surface template, text and SQL errors now
@@ -149,6 +139,16 @@ def _runbook(doc: TomlDoc) -> tuple[str, ...] | None:
     if "restore" in names:
         raise ConfigError(f"{doc.where('runbook', 'restore')}: a runbook cannot call restore")
     return names
+
+
+def _network(doc: TomlDoc) -> str:
+    """``network = "cloud"``: the lab network behaves as a cloud's (harness.labnet)."""
+    value = doc.data.get("network", "lan")
+    if value not in NETWORKS:
+        raise ConfigError(f"{doc.where('network')}: network {value!r}: one of "
+                          f"{', '.join(NETWORKS)} (cloud: multicast dropped, gratuitous ARP "
+                          "ignored)")
+    return value
 
 
 def _platform(doc: TomlDoc) -> Platform:

@@ -49,6 +49,7 @@ class Bundle:
     #: the operator's restore steps (harness.actions names); None: start mysqld, then keepalived
     runbook: tuple[str, ...] | None = None
     platform: Platform = DEFAULT  # the server and keepalived the pair runs
+    network: str = "lan"  # the lab network's profile (harness.bundle.refs.NETWORKS)
     topology_doc: TomlDoc | None = field(default=None, compare=False, repr=False)
 
     @property

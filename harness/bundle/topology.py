@@ -14,7 +14,8 @@ from harness.bundle.sources import TomlDoc
 from harness.errors import ConfigError
 
 TOP_KEYS = ("description", "subnet", "host_ip", "vip", "vrid", "interface", "nodes", "literal",
-            "address_map", "interface_map", "replication", "faults", "runbook", "platform")
+            "address_map", "interface_map", "replication", "faults", "runbook", "platform",
+            "network")
 NODE_KEYS = ("name", "ip", "priority")
 REPLICATION_KEYS = ("user", "password")
 PLATFORM_KEYS = ("database", "keepalived", "release")
