@@ -44,7 +44,7 @@ from harness.node import KEEPALIVED_LOGS, MYSQL_LOG, SERVICE_LOG
 from harness.platform import DEFAULT, MATRIX, Platform
 from harness.platform import parse as parse_platform
 from harness.replay import describe, replay
-from harness.report import failing, load_results, summary_table, write_all
+from harness.report import failing, load_results, remedy_lines, summary_table, write_all
 from harness.results import histories_in, judge_stored, run_path
 from harness.runner import (
     SessionWatch,
@@ -348,6 +348,8 @@ def cmd_report(args) -> int:
     print(summary_table(out["results"]))
     for line in failing(out["results"]):
         print(f"violated: {line}")
+    for line in remedy_lines(out["results"]):
+        print(line)
     print(f"report: {out['html']}\njunit: {out['junit']}\nsummary: {out['summary']}")
     return status_for(r.get("outcome") or "error" for r in out["results"])
 

@@ -12,9 +12,11 @@ evidence, never a harness error.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -89,6 +91,29 @@ def tracked_checks(bundle: Bundle) -> dict[str, list[str]]:
                  for t in inst.find("track_script") for c in t.children]
         out[spec.name] = sorted(set(names))
     return out
+
+
+@contextlib.contextmanager
+def setup_writes(cur) -> Iterator[None]:
+    """The harness's own setup (accounts, the workload's schema) on a server that starts
+    read-only, as a fenced bundle's does: read-only is lifted for these statements and put back
+    as the operator's config had it. Nothing else the harness does writes."""
+    cur.execute("SELECT @@GLOBAL.read_only AS ro")
+    was = cur.fetchone()["ro"]
+    super_ro = None
+    if was:
+        with contextlib.suppress(pymysql.err.MySQLError):  # MariaDB has no super_read_only
+            cur.execute("SELECT @@GLOBAL.super_read_only AS s")
+            super_ro = cur.fetchone()["s"]
+            cur.execute("SET GLOBAL super_read_only = OFF")
+        cur.execute("SET GLOBAL read_only = OFF")
+    try:
+        yield
+    finally:
+        if was:
+            cur.execute("SET GLOBAL read_only = ON")
+            if super_ro:
+                cur.execute("SET GLOBAL super_read_only = ON")
 
 
 class Pair:
@@ -319,7 +344,7 @@ class Pair:
         created them long before keepalived first started."""
         conn = connect(node.ip, timeout=10)
         try:
-            with conn.cursor() as cur:
+            with conn.cursor() as cur, setup_writes(cur):
                 cur.execute("SET SESSION sql_log_bin = 0")
                 for st in self.bundle.accounts(node.spec):
                     try:
@@ -354,9 +379,13 @@ class Pair:
             n.sql(*self.dialect.change_source(self.peer(n).ip, user, password,
                                               CONNECT_RETRY_S, RETRY_COUNT))
             n.sql("START REPLICA")
-        first = self.nodes[0]
-        for stmt in SCHEMA:
-            first.sql(stmt)
+        conn = connect(self.nodes[0].ip, timeout=10)
+        try:
+            with conn.cursor() as cur, setup_writes(cur):
+                for stmt in SCHEMA:
+                    cur.execute(stmt)
+        finally:
+            conn.close()
 
     def channels(self, node: Node) -> list[dict[str, Any]]:
         return [

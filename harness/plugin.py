@@ -48,7 +48,7 @@ from harness.outcome import explain
 from harness.platform import DEFAULT, Platform
 from harness.platform import parse as parse_platform
 from harness.progress import ProgressHandler
-from harness.report import failing, summary_table, write_all
+from harness.report import failing, remedy_lines, summary_table, write_all
 from harness.report.summary import read_result
 from harness.results import safe_name
 from harness.settings import Settings
@@ -553,6 +553,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     tr.write_line(summary_table(out["results"]))
     for line in failing(out["results"]):
         tr.write_line(f"violated: {line}", red=True)
+    for line in remedy_lines(out["results"]):
+        tr.write_line(line, yellow=True)
     for f in sorted(run_dir.glob("validation-*.json")):
         for w in json.loads(f.read_text())["warnings"]:
             tr.write_line(f"config warning: {w}", yellow=True)

@@ -50,6 +50,7 @@ class Result:
         run = run_info(self.events)
         return {
             "test": self.scenario, "bundle": self.bundle,
+            "network": run.get("network", "lan"),
             "fault": "+".join(f["fault"] for f in faults if f["phase"] == "start") or None,
             "nodes": [n["name"] for n in run.get("nodes", [])],
             "verdicts": [v.to_dict() for v in self.verdicts],

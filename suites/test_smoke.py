@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+import pymysql
+import pytest
+
 from harness import wait
 from harness.pair import DB, TABLE
 
@@ -39,10 +42,19 @@ def test_write_through_vip_replicates_to_standby(pair, vip):
 
 
 def test_write_on_standby_replicates_back(pair):
+    """Dual-master: a write on the standby reaches the owner. A fenced standby (read-only
+    unless MASTER) must refuse it instead, with MySQL's read-only error (1290)."""
     owner = pair.node(pair.vip_owners()[0])
     standby = pair.peer(owner)
     op_id = f"smoke-standby-{uuid.uuid4().hex[:12]}"
-    standby.sql(f"INSERT INTO {DB}.{TABLE} (op_id, origin) VALUES (%s, @@hostname)", (op_id,))
+    insert = f"INSERT INTO {DB}.{TABLE} (op_id, origin) VALUES (%s, @@hostname)"
+    if standby.sql("SELECT @@GLOBAL.read_only AS ro")[0]["ro"]:
+        with pytest.raises(pymysql.err.MySQLError) as refused:
+            standby.sql(insert, (op_id,))
+        assert refused.value.args[0] == 1290, refused.value
+        assert not _present(owner, op_id)
+        return
+    standby.sql(insert, (op_id,))
     assert wait.until(lambda: _present(owner, op_id), timeout=10), \
         f"{op_id} written on {standby.name} never reached {owner.name}"
 

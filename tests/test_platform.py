@@ -157,3 +157,16 @@ def test_the_command_line_runs_each_bundle_on_each_platform(monkeypatch):
     monkeypatch.setenv("VIPCHAOS_PLATFORM", "bullseye")
     assert cli.chosen_bundles(["seed"], False) == ["seed@mariadb-10.5+keepalived-2.1.5"]
     assert cli.bundle_arg(f"{SEED}@bullseye") == f"{SEED}@mariadb-10.5+keepalived-2.1.5"
+
+
+def test_a_network_profile_from_topology_or_ref_and_a_bad_one_at_its_line(tmp_path):
+    from harness.bundle import with_network
+    assert load_bundle("tutorial-cloud").network == "cloud"
+    assert load_bundle(with_network("seed", "cloud")).name == "seed@cloud"
+    out = seed_copy(tmp_path)
+    text = (out / "topology.toml").read_text()
+    (out / "topology.toml").write_text('network = "moon"\n' + text)
+    with pytest.raises(ConfigError, match=r"topology.toml:1: network 'moon': one of lan, cloud"):
+        load_bundle(out)
+    with pytest.raises(ConfigError, match="two platforms"):
+        load_bundle("seed@bookworm@trixie")

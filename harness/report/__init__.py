@@ -5,6 +5,7 @@ from harness.report.summary import (
     failing,
     gate,
     load_results,
+    remedy_lines,
     summary_table,
     write_junit,
     write_summary_json,
@@ -18,5 +19,15 @@ def write_all(run_dir) -> dict:
             "junit": write_junit(run_dir, results), "html": render_html(run_dir)}
 
 
-__all__ = ["failing", "gate", "load_results", "render_html", "summary_table", "timeline_svg",
-           "write_all", "write_junit", "write_summary_json"]
+__all__ = [
+    "failing",
+    "gate",
+    "load_results",
+    "remedy_lines",
+    "render_html",
+    "summary_table",
+    "timeline_svg",
+    "write_all",
+    "write_junit",
+    "write_summary_json",
+]

@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 
 import harness.report.distributions as distributions
+from harness import remedies
 from harness.checkers.query import judged_events
 from harness.files import RunFileError, read_json, write_atomic
 from harness.history import load
@@ -128,7 +129,8 @@ def render_html(run_dir: Path) -> Path:
     html = env.get_template("page.html.j2").render(
         tests=tests, run=run_dir.name, gate=gate(results), warnings=warnings, invariants=INVARIANTS,
         states=STATE_COLOURS, ops=OP_COLOURS, dist_rows=rows,
-        dist_svg=distributions.strip_plot(rows), matrix=distributions.matrix(results))
+        dist_svg=distributions.strip_plot(rows), matrix=distributions.matrix(results),
+        remedies=remedies.for_results(results))
     return write_atomic(run_dir / "index.html", html)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import judge as judging
+from harness import remedies
 from harness.catalogue import INVARIANTS
 from harness.files import RunFileError, read_json, write_atomic, write_json
 
@@ -121,7 +122,8 @@ def write_summary_json(run_dir: Path, results: list[dict[str, Any]]) -> Path:
     return write_json(Path(run_dir) / "summary.json", {
         "tests": len(results),
         "outcomes": {o: outcomes.count(o) for o in sorted(set(map(str, outcomes)))},
-        "gate": gate(results), "results": rows})
+        "gate": gate(results), "results": rows,
+        "remedies": remedies.for_results(results)})
 
 
 def gate(results: list[dict[str, Any]]) -> bool:
@@ -139,6 +141,13 @@ def failing(results: list[dict[str, Any]]) -> list[str]:
                 if ": accepted: " not in why:
                     out.append(f"{r.get('bundle')}/{r.get('test')}: {why}")
     return out
+
+
+def remedy_lines(results: list[dict[str, Any]]) -> list[str]:
+    """The shipped bundles' known remedies for the run's violations (``harness.remedies``),
+    for tests that did not pass as declared."""
+    failed = [r for r in results if r.get("outcome") in ("fail", "unknown", "error")]
+    return remedies.lines(remedies.for_results(failed))
 
 
 def write_junit(run_dir: Path, results: list[dict[str, Any]]) -> Path:
