@@ -94,6 +94,11 @@ class LabNetwork:
         hostcmd.run(["ip", "neigh", "replace", ip, "lladdr", mac, "dev", self.host_link,
                      "nud", "permanent"])
 
+    def forget_neighbour(self, ip: str) -> None:
+        """Drop what the host learnt about ``ip`` by ARP (a pinned, permanent entry stays):
+        each test's client starts without the previous test's view of the VIP."""
+        hostcmd.run(["ip", "neigh", "flush", "to", ip, "dev", self.host_link], check=False)
+
     def neighbour(self, ip: str, permanent_only: bool = False) -> str | None:
         """The host link's neighbour entry for ``ip``: its MAC, or None."""
         proc = hostcmd.run(["ip", "-j", "neigh", "show", "to", ip, "dev", self.host_link],

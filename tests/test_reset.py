@@ -11,6 +11,9 @@ class Stub:
     def __init__(self, revive_error=None, sql_error=""):
         self.nodes, self.active_faults, self.timings, self.did = ["node1", "node2"], [], {}, []
         self.revive_error, self.sql_error = revive_error, sql_error
+        self.topology = type("T", (), {"vip": "198.18.151.100"})()
+        self.network = type("N", (), {"forget_neighbour": lambda _, ip: self.did.append(
+            f"forget {ip}")})()
 
     def _parallel(self, fn):
         return [fn(n) for n in self.nodes]
@@ -60,5 +63,7 @@ def test_a_healthy_pair_is_resumed_not_rebuilt(monkeypatch):
     started = []
     stub.nodes = [type("N", (), {"sql": lambda self, q: started.append(q)})() for _ in (1, 2)]
     Pair.reset(stub)
-    assert "rebuild" not in stub.did and stub.did[-2:] == ["replication", "intended"]
+    # ... and the client's view of the VIP from the previous test is dropped
+    assert "rebuild" not in stub.did and stub.did[-3:] == ["replication", "intended",
+                                                           "forget 198.18.151.100"]
     assert started == ["START REPLICA", "START REPLICA"]
