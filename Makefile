@@ -100,6 +100,7 @@ clean:
 # survivors; fails below MUTANTS_MIN percent killed.
 MUTMUT_DIR ?= runs/mutmut
 MUTANTS_SELECT ?= harness.checkers.* harness.judge.* harness.expectations.* \
+  harness.logmatch.* harness.remedies.* harness.dialect.* \
   harness.report.summary.x_gate__mutmut_* harness.workload.x_classify__mutmut_*
 MUTANTS_MIN ?= 90
 .PHONY: mutants
