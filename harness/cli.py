@@ -11,7 +11,6 @@ import os
 import random
 import sys
 import tempfile
-import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import pymysql
 from harness import reaper, session
 from harness.api import bring_up
 from harness.bench import bench_bringup, bench_failover, failover_stats
-from harness.bundle import bundle_names, load_bundle, parse_ref, with_network, with_platform
+from harness.bundle import load_bundle
 from harness.cli_args import build_parser as build_parser_for
 from harness.engine import Engine
 from harness.errors import ConfigError, DockerUnavailable, HarnessError
@@ -35,7 +34,6 @@ from harness.exitcodes import (
     status_for,
 )
 from harness.explore import explore
-from harness.faults import fault_class
 from harness.images import ensure_node
 from harness.importer import NodeInput, import_pair
 from harness.incident import parse_duration
@@ -50,10 +48,10 @@ from harness.runner import (
     SessionWatch,
     check_suites,
     default_workers,
-    pytest_argv,
     run_pytest,
     run_summary,
 )
+from harness.selection import bundle_arg, chosen_bundles, faults_arg, run_dir_for, selection
 from harness.settings import Settings
 from harness.show import catalogue, format_status, format_table, verdict_lines
 from harness.validate import validate, validate_or_raise
@@ -79,82 +77,6 @@ def _image(engine: Engine, platform: Platform = DEFAULT) -> str:
     return ensure_node(engine, base=base, log=_say, platform=platform)[0]
 
 
-def chosen_bundles(config: list[str] | None, seed: bool, required: bool = True,
-                   platforms: list[str] | None = None, matrix: bool = False,
-                   networks: list[str] | None = None) -> list[str]:
-    """The bundles a command runs against: --config (repeatable, comma-separated), --seed, else
-    VIPCHAOS_CONFIG; none is a usage error naming the choices. With --platform or --matrix,
-    each bundle on each platform (``name@platform``); with --network, on each network profile
-    (``name@cloud``)."""
-    refs = _chosen(config, seed, required)
-    wanted = [parse_platform(p) for p in platforms or []] + \
-        [parse_platform(p) for p in (MATRIX if matrix else ())]
-    env = Settings.from_env()
-    if not wanted and env.platform:
-        wanted = [parse_platform(env.platform, where="VIPCHAOS_PLATFORM")]
-    if wanted:
-        refs = [with_platform(r, p) for r in refs for p in dict.fromkeys(wanted)]
-    nets = [n.strip() for x in networks or [] for n in x.split(",") if n.strip()] or \
-        ([env.network] if env.network else [])
-    if nets:
-        refs = [with_network(r, n) for r in refs for n in dict.fromkeys(nets)]
-    return refs
-
-
-def _chosen(config: list[str] | None, seed: bool, required: bool) -> list[str]:
-    refs = [x.strip() for c in config or [] for x in c.split(",") if x.strip()]
-    if seed and "seed" not in refs:
-        refs.insert(0, "seed")
-    env = Settings.from_env()
-    if not refs and env.bundles_from_env:
-        refs = list(env.bundles)
-    if not refs and required:
-        raise ConfigError(
-            "which config? Give --config DIR (your bundle: a directory with "
-            "topology.toml and the keepalived.conf files; `vipchaos import` makes one from "
-            "production files) or --seed for the shipped tutorial config. Shipped bundles "
-            f"(--config NAME): {', '.join(bundle_names())}. VIPCHAOS_CONFIG=DIR works too.")
-    return refs
-
-
-def bundle_arg(ref: str) -> str:
-    """A directory as an absolute path, a shipped name as it is (any working directory); a
-    ``@platform`` suffix kept."""
-    r = parse_ref(ref)
-    path = str(Path(r.name).resolve()) if Path(r.name).is_dir() else str(r.name)
-    return str(type(r)(path, r.platform, r.network))
-
-
-def _faults(text: str | None) -> list[str] | None:
-    names = [f.strip() for f in (text or "").split(",") if f.strip()]
-    for n in names:
-        fault_class(n)  # unknown: ConfigError with the catalogue
-    return names or None
-
-
-def _selection(args, bundles: list[str], *, collect_only: bool, run_dir: str | None,
-               extra: list[str]) -> list[str]:
-    env = Settings.from_env()
-    faults = _faults(args.faults) if args.faults is not None else env.faults
-    if args.repeat < 1:
-        raise ConfigError(f"--repeat {args.repeat}: give 1 or more")
-    return pytest_argv(
-        bundles=[bundle_arg(b) for b in bundles], self_tests=args.self_tests,
-        incidents=args.incidents, faults=faults, marker=args.m, keyword=args.k,
-        exitfirst=args.x, workers=getattr(args, "workers", None) or 1, repeat=args.repeat,
-        run_dir=run_dir, junitxml=getattr(args, "junitxml", None),
-        subnet=getattr(args, "subnet", None), keep=getattr(args, "keep", False),
-        collect_only=collect_only, extra=extra)
-
-
-def _run_dir(given: str | None, kind: str = "") -> Path:
-    if given:
-        return Path(given)
-    if not kind and os.environ.get("VIPCHAOS_RUN_DIR"):
-        return Settings.from_env().run_dir
-    return Path("runs") / f"{kind}{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-
-
 # --- testing a bundle -------------------------------------------------------------------------
 def cmd_run(args, extra: list[str]) -> int:
     """The chaos suites against your bundle(s); the pytest session's exit status."""
@@ -169,8 +91,8 @@ def cmd_run(args, extra: list[str]) -> int:
     args.workers = args.workers or default_workers()
     args.subnet = args.subnet or env.subnet
     args.keep = args.keep or env.keep
-    run_dir = _run_dir(args.run_dir)
-    argv = _selection(args, bundles, collect_only=False, run_dir=str(run_dir), extra=extra)
+    run_dir = run_dir_for(args.run_dir)
+    argv = selection(args, bundles, collect_only=False, run_dir=str(run_dir), extra=extra)
     _need_root("vipchaos run")
     engine = Engine()
     for b in loaded:  # every platform's image is built before any worker needs it
@@ -204,7 +126,7 @@ def cmd_list(args, extra: list[str]) -> int:
         load_bundle(b)
     watcher = SessionWatch(collect_only=True)
     with tempfile.TemporaryDirectory(prefix="vipchaos-list-") as tmp:
-        argv = _selection(args, bundles, collect_only=True, run_dir=str(Path(tmp) / "run"),
+        argv = selection(args, bundles, collect_only=True, run_dir=str(Path(tmp) / "run"),
                           extra=extra)
         rc = run_pytest(argv, watcher, _say)
     if rc in (EXIT_USAGE, EXIT_INTERRUPTED):
@@ -277,14 +199,14 @@ def cmd_explore(args) -> int:
     except ValueError as exc:
         raise ConfigError(f"--duration: {exc}") from exc
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 10**6)
-    faults = _faults(args.faults)
+    faults = faults_arg(args.faults)
     ref = bundle_arg(refs[0])
     bundle = load_bundle(ref)
     _need_root("vipchaos explore")
     engine = Engine()
     image = _image(engine, bundle.platform)
     validate_or_raise(bundle, engine, image, say=_say)
-    run_dir = _run_dir(args.run_dir, "explore-")
+    run_dir = run_dir_for(args.run_dir, "explore-")
     command = (f"vipchaos explore --seed {seed} --duration {args.duration} --config {refs[0]}"
                + (f" --faults {args.faults}" if args.faults else ""))
     _say(f"{command}  (results: {run_dir})")
@@ -379,8 +301,8 @@ def cmd_bench(args) -> int:
     if not args.fault:
         raise ConfigError("vipchaos bench failover: give --fault F (and --runs N, --config B "
                           "...) to measure, or run directories to aggregate")
-    _faults(args.fault)
-    run_dir = _run_dir(args.run_dir, "bench-")
+    faults_arg(args.fault)
+    run_dir = run_dir_for(args.run_dir, "bench-")
     print(bench_failover(args.config or ["seed", "hardened"], args.fault, args.target,
                          args.runs, run_dir))
     print(f"report: {run_dir / 'index.html'}")

@@ -14,8 +14,8 @@ import ipaddress
 from dataclasses import dataclass, field
 
 import harness.bundle.accounts as acc
+import harness.bundle.sqlcheck as sqlcheck
 from harness import keepalived_conf
-from harness.bundle import sqlcheck
 from harness.bundle.addresses import addresses_in, foreign
 from harness.bundle.kinds import KEEPALIVED_CONF, code, interpreter, kind, shebang
 from harness.bundle.model import Bundle, RenderedNode
