@@ -30,4 +30,10 @@ def test_lag_at_failover(pair, stall, target, mode, vipchaos_settings, record_re
     )
     out = vipchaos_settings.run_dir / safe_name(f"{pair.bundle.name}-{sc.name}")
     record_result(out)
-    assert_outcome(run_scenario(pair, sc, out))
+    result = run_scenario(pair, sc, out)
+    assert_outcome(result)
+    # the point of this suite is the figure: a failover whose lag was not observed (no
+    # promotion sample) must not pass as if it had been
+    lag = result.to_dict()["lag"]
+    assert lag and lag.get("backlog_at_promotion") is not None, \
+        f"no lag at promotion recorded for the failover (migration metrics: {lag})"

@@ -147,12 +147,14 @@ class ReplSampler(Observer):
         self._channels, self._table = channels, table
         self._last_full = 0.0
         self._seen_takes: set[tuple[str, float]] = set()
-        self._started = history.now()
+        # history time (the base class's ``_started`` is the round's monotonic start: sharing
+        # the name once made every take look older than the sampler, and no promotion recorded)
+        self._since = history.now()
 
     def tick(self) -> None:
         if self._table:
             for node, t in takes(self.history.events()):
-                if t > self._started and (node, t) not in self._seen_takes:
+                if t > self._since and (node, t) not in self._seen_takes:
                     self._seen_takes.add((node, t))
                     self._promotion(next(n for n in self.nodes if n.name == node), t)
         if time.monotonic() - self._last_full < self.every:
