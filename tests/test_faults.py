@@ -193,7 +193,7 @@ def test_hang_check_replaces_the_scripts_and_restores_them():
 
 @pytest.mark.parametrize("name, rules", [("isolate-node", 2), ("block-vrrp", 2),
                                          ("block-replication", 4), ("one-way-partition", 1),
-                                         ("lossy-link", 2), ("block-gateway", 2)])
+                                         ("lossy-link", 4), ("block-gateway", 2)])
 def test_iptables_faults_hook_our_chains_verify_by_counters_and_flush(name, rules):
     c = fake_pair()
     node = c.nodes[0]
@@ -213,8 +213,14 @@ def test_iptables_rules_name_the_peer_and_the_interface():
     rules = make_fault("block-replication", c, c.nodes[0]).rules()
     assert all("198.18.151.12" in r for r in rules)
     lossy = make_fault("lossy-link", c, c.nodes[0], probability=0.5).rules()
-    assert lossy[0][:3] == ["VIPCHAOS-IN", "-i", "eth0"] and "0.5" in lossy[0]
-    assert lossy[1][:3] == ["VIPCHAOS-OUT", "-o", "eth0"]
+    assert lossy[0][:3] == ["VIPCHAOS-IN", "-i", "eth0"] and lossy[2][:3] == [
+        "VIPCHAOS-OUT", "-o", "eth0"]
+    # adverts by count (never two in a row at 1/2), everything else at random
+    assert lossy[0][3:] == ["-p", "112", "-m", "statistic", "--mode", "nth", "--every", "2",
+                            "--packet", "0", "-j", "DROP"]
+    assert lossy[1][3:6] == ["!", "-p", "112"] and "random" in lossy[1] and "0.5" in lossy[1]
+    thirty = make_fault("lossy-link", c, c.nodes[0]).rules()
+    assert thirty[0][thirty[0].index("--every") + 1] == "3"
 
 
 def test_block_gateway_drops_only_icmp_to_and_from_the_gateway():
