@@ -88,6 +88,10 @@ class FaultEvent(TypedDict):
     detail: NotRequired[str]  # how it was verified, or why not
     verified_at: NotRequired[float]
     done_at: NotRequired[float]
+    #: held for good (a step's ``for: never``): the node does not come back in this run; the
+    #: checkers judge on the nodes that survive it
+    never: NotRequired[bool]
+    disk_lost: NotRequired[bool]  # crash-node with its datadir gone (``disk: lost``)
 
 
 class ActionEvent(TypedDict):

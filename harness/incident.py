@@ -23,7 +23,8 @@ duration: 40s             # optional; default: last step end
 timeline:
   - at: 5s
     fault: pause node1    # "FAULT TARGET" or fault + target keys; TARGET: node name|owner|standby
-    for: 10s              # optional; absent: healed at the end of the timeline
+    for: 10s              # optional; absent: healed at the end of the timeline; never: the
+                          # node is lost for good (judged on the survivor, see below)
     params: {probability: 0.3}
 expect:                   # a list of violations the run must show, each with when
   - {invariant: single_owner, when: during, fault: block-vrrp}
@@ -91,6 +92,7 @@ class Step:
     when: str | None = None  # start once this condition holds (harness.conditions)
     heal_when: str | None = None
     timeout: float = 60.0
+    never: bool = False  # ``for: never``: held for good, the node judged lost
 
 
 @dataclass
@@ -492,15 +494,22 @@ def _step(i: int, node: yaml.Node, err) -> Step:
     elif "when" not in m:
         raise err(node, f"step {i}: needs fault:, action:, or when: (to wait for a condition)")
     duration = None
-    if "for" in m:
+    never = "for" in m and str(val("for")).strip().lower() == "never"
+    if never and (not fault or "heal_when" in m):
+        raise err(m["for"][1], f"step {i}: for: never holds a fault for good (no heal_when)")
+    if "for" in m and not never:
         duration = seconds("for")
         if duration <= 0:
-            raise err(m["for"][1], f"step {i}: for must be > 0")
+            raise err(m["for"][1], f"step {i}: for must be > 0 (or never)")
     params = val("params") if "params" in m else {}
     if not isinstance(params, dict):
         raise err(m["params"][1], f"step {i}: params must be a mapping")
+    if params.get("disk") == "lost" and not never:
+        raise err(m["params"][1], f"step {i}: a node whose disk is lost does not come back "
+                  "in the run: add for: never")
     return Step(at, fault, target, duration, params, node.start_mark.line + 1, action=action,
-                when=conds.get("when"), heal_when=conds.get("heal_when"), timeout=timeout)
+                when=conds.get("when"), heal_when=conds.get("heal_when"), timeout=timeout,
+                never=never)
 
 
 def expected_violations(incident: Incident) -> set[str]:

@@ -24,6 +24,7 @@ import pymysql
 
 from harness import keepalived_conf, wait
 from harness.bundle import Bundle
+from harness.checkers import gtid
 from harness.checkers.query import problems_in, state_at
 from harness.dialect import dialect_for
 from harness.engine import PREFIX, RUN_LABEL, Engine
@@ -432,6 +433,22 @@ class Pair:
                             else None), timeout=bound, interval=0.25)
         return round(time.monotonic() - started, 2) if state == "converged" else None
 
+    def drain(self, nodes: list[Node], bound: float) -> float | None:
+        """Wait (up to ``bound``) until each of ``nodes`` has applied every transaction its
+        receiver retrieved (the survivors of a node lost for good: nothing to converge with,
+        but their relay logs still hold the lost node's last writes); seconds, or None (an
+        applier error, or not within the bound)."""
+        def drained() -> str | None:
+            chans = [c for n in nodes for c in self.channels(n)]
+            if any(c["sql_error"] for c in chans):
+                return "stuck"
+            return "drained" if all(
+                gtid.is_subset(c["retrieved"], n.gtid_executed())
+                for n in nodes for c in self.channels(n)) else None
+        started = time.monotonic()
+        state = wait.until(drained, timeout=bound, interval=0.25)
+        return round(time.monotonic() - started, 2) if state == "drained" else None
+
     def vip_owners(self) -> list[str]:
         """The nodes whose kernel holds the VIP now."""
         return [n.name for n in self.nodes if n.holds_vip()[0]]
@@ -577,13 +594,18 @@ class Pair:
         own the VIP. Rebuilds the nodes only when replication cannot be resumed (e.g. a
         duplicate-key error after a split brain). Returns seconds spent."""
         started = time.monotonic()
+        diskless = [f.target.name for f in self.active_faults if f.loses_disk]
         for fault in reversed(list(self.active_faults)):
+            if fault.loses_disk:
+                continue
             try:
                 fault.heal()
             except Exception as exc:
                 log.warning("healing %s failed: %s", fault, exc)
         self.active_faults.clear()
         try:
+            if diskless:
+                raise HarnessError(f"{', '.join(diskless)} lost its disk")
             self._parallel(self._revive)
             self._parallel(self.wait_mysqld)
             broken = self.replication_stuck()

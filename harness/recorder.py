@@ -43,7 +43,7 @@ class Recorder:
 
     def inject(self, name: str, target: str = "owner", *, step: int | None = None,
                params: dict[str, Any] | None = None,
-               last_target: list[str] | None = None) -> Injected:
+               last_target: list[str] | None = None, never: bool = False) -> Injected:
         """Inject fault ``name`` on ``target`` (owner | standby | last-faulted | a node name,
         resolved now) and verify it. A fault the machine cannot do is recorded ``skipped``
         and one with nothing to act on ``not-applicable`` (both withdrawn, neither raises);
@@ -55,9 +55,14 @@ class Recorder:
         owners = self.pair.vip_owners()
         fault = make_fault(name, self.pair, node, **(params or {}))
         fault.step = step
+        fault.never = never  # held for good: heal_all(spare_never=True) leaves it to the reset
         common = {"fault": fault.name, "step": step, "nodes": fault.nodes, "target": target,
                   "owner_at_start": owners[0] if len(owners) == 1 else None,
                   "owners_at_start": owners, "removes_service": fault.removes_service}
+        if never:
+            common["never"] = True
+        if fault.loses_disk:
+            common["disk_lost"] = True
         t0 = self.history.now()
         try:
             detail = fault.start()
@@ -99,10 +104,14 @@ class Recorder:
         self.history.add("fault", t=t, phase="healed", fault=fault.name, step=step,
                          nodes=fault.nodes, done_at=self.history.now())
 
-    def heal_all(self) -> None:
-        """Heal every active fault of the pair, newest first."""
+    def heal_all(self, spare_never: bool = False) -> None:
+        """Heal every active fault of the pair, newest first; with ``spare_never``, not those
+        held for good (a step's ``for: never``) nor any other on the node they took: that
+        node is gone for the rest of the run (the pair's reset deals with them)."""
+        gone = {n for f in self.pair.active_faults if f.never for n in f.nodes}
         for fault in reversed(list(self.pair.active_faults)):
-            self.heal(fault)
+            if not (spare_never and (fault.never or gone & set(fault.nodes))):
+                self.heal(fault)
 
     def act(self, name: str, target: str = "owner", *, step: int | None = None,
             params: dict[str, Any] | None = None, last_target: list[str] | None = None,

@@ -48,7 +48,7 @@ def scenario_of(inc, name: str) -> Scenario:
     return Scenario(
         name=slug(name), rate=inc.rate, mode=inc.mode, duration=inc.duration,
         steps=[Step(s.at, s.fault, s.target, s.duration, s.params, action=s.action, when=s.when,
-                    heal_when=s.heal_when, timeout=s.timeout) for s in inc.steps],
+                    heal_when=s.heal_when, timeout=s.timeout, never=s.never) for s in inc.steps],
         expectations=incident_expectations(inc),
     )
 

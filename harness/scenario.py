@@ -49,6 +49,9 @@ class Step:
     when: str | None = None  # start once this condition holds
     heal_when: str | None = None  # fault: heal once this condition holds
     timeout: float = 60.0  # give up waiting for ``when`` (recorded; the sequence stops there)
+    #: fault: held for good (``for: never``): not healed in this run, its node judged lost;
+    #: the pair's reset brings it back afterwards (or rebuilds it if its disk was lost)
+    never: bool = False
 
     @property
     def label(self) -> str:
@@ -67,7 +70,7 @@ class Scenario:
     expectations: list[Expectation] = field(default_factory=list)
 
     def timeline_end(self) -> float:
-        ends = [(s.at or 0) + (s.duration or 0) for s in self.steps]
+        ends = [(s.at or 0) + (0 if s.never else s.duration or 0) for s in self.steps]
         return max([self.duration or 0, *ends])
 
 
@@ -96,7 +99,7 @@ def run_scenario(pair: Pair, scenario: Scenario, out_dir: Path | None = None) ->
         skipped = _run_timeline(pair, scenario, recorder)
         history.add("phase", name="heal")
         phase(name, "heal")
-        recorder.heal_all()
+        recorder.heal_all(spare_never=True)
         if not skipped:
             _recover(pair, history, scenario.settle)
     except BaseException:  # interrupted or crashed: stop observing before teardown
@@ -106,12 +109,22 @@ def run_scenario(pair: Pair, scenario: Scenario, out_dir: Path | None = None) ->
     finally:
         if writer:
             writer.stop()
-        recorder.heal_all()
+        recorder.heal_all(spare_never=True)
     history.add("phase", name="converge")
     converged_after = None
     bound = pair.convergence_bound_s()
     converge_deadline = time.monotonic() + bound
-    if not skipped:
+    gone = [f.target for f in pair.active_faults if f.never]
+    if gone:
+        # nothing to converge with: the survivors apply what they had received, then the
+        # final state is read (the lost node's part is the application's loss)
+        phase(name, f"drain the survivors' appliers (up to {bound:.0f} s)")
+        drained = pair.drain([n for n in pair.nodes if n not in gone], bound)
+        history.add("note", text=f"{', '.join(n.name for n in gone)} lost for good: no "
+                    "convergence; the survivors' appliers "
+                    + (f"drained in {drained:g} s" if drained is not None
+                       else f"did not drain within {bound:.0f} s"))
+    elif not skipped:
         phase(name, f"converge (up to {bound:.0f} s)")
         converged_after = pair.converge(bound)
     # Every window the run will be judged on must have been observed: a convergence that
@@ -139,6 +152,7 @@ def _recover(pair: Pair, history: History, settle: float) -> None:
     the run; then until one node holds the VIP, then ``settle`` seconds more."""
     healed_at = max((e["t"] for e in history.events() if (
         e["kind"] == "fault" and e.get("phase") == "healed") or (
+        e["kind"] == "fault" and e.get("phase") == "start" and e.get("never")) or (
         e["kind"] == "action" and e.get("phase") == "done")), default=0.0)
     wait.until(lambda: any(e["type"] == "ok" and e["t"] > healed_at
                            for e in history.events("op")),
@@ -241,7 +255,7 @@ def _run_timeline(pair: Pair, scenario: Scenario, recorder: Recorder) -> str | N
                 history.add("phase", name="inject")
                 phase(name, f"fault {step.fault} ({step.target})")
                 injected = recorder.inject(step.fault, step.target, step=i, params=step.params,
-                                           last_target=last_target)
+                                           last_target=last_target, never=step.never)
                 if injected.phase == "skipped":
                     return injected.detail
                 if injected.phase == "start":
@@ -260,7 +274,7 @@ def _run_timeline(pair: Pair, scenario: Scenario, recorder: Recorder) -> str | N
                             step.when)
                 steps.clear()
         done = not steps and all(not f.active for _, s, f, h in timed)
-        end = scenario.timeline_end() if any(s.fault and s.duration is None
+        end = scenario.timeline_end() if any(s.fault and s.duration is None and not s.never
                                              for s in scenario.steps) else scenario.duration
         if done and now >= (end or 0):
             return None

@@ -64,7 +64,7 @@ def check_migration(events: list[Event]) -> Verdict:
                                          for p in v.signature]))
 
 
-def _heal_time(events: list[Event], start: Event, end: float) -> float:
+def _heal_time(events: list[Event], start: Event, end: float | None) -> float | None:
     key = start.get("step", start.get("fault"))
     return next((e["t"] for e in events if e["kind"] == "fault" and e.get("phase") == "healed"
                  and e.get("step", e.get("fault")) == key and e["t"] >= start["t"]), end)
@@ -78,7 +78,12 @@ def _one(events: list[Event], start: Event, bound: float, end: float, max_gap: f
     healed = _heal_time(events, start, end)
     oks = [e for e in events if e["kind"] == "op" and e["type"] == "ok"]
     invokes = [e for e in events if e["kind"] == "op" and e["type"] == "invoke"]
-    gap = _write_gap(oks, t0, min(healed, end))
+    cap = min(healed, end)
+    if _heal_time(events, start, None) is None:
+        # never healed (held for good, or on a node lost for good): it lasts to the end of
+        # the observation, but the workload stopped before that; its gap ends with the writes
+        cap = min(cap, max([t0, *(e["t"] for e in events if e["kind"] == "op")]))
+    gap = _write_gap(oks, t0, cap)
     metrics: dict[str, Any] = {"failover_s": None, "vip_moved_s": None, "write_gap_s": gap,
                                "bound_s": bound}
     evidence: dict[str, Any] = {"fault": start.get("fault"), "fault_start": t0,

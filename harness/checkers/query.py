@@ -40,6 +40,18 @@ def final_state(events: list[Event]) -> dict[str, Any] | None:
     return next((e for e in reversed(events) if e["kind"] == "final"), None)
 
 
+def gone_nodes(events: list[Event]) -> list[str]:
+    """The nodes lost for good: the target of a fault started with ``never`` (a step's
+    ``for: never``) and not healed before the final state. The checkers judge on the others."""
+    healed = {e.get("step") for e in events if e["kind"] == "fault"
+              and e.get("phase") in ("healed", "heal-failed")}
+    fin = final_state(events)
+    end = fin["t"] if fin is not None else float("inf")
+    return sorted({n for e in events if e["kind"] == "fault" and e.get("phase") == "start"
+                   and e.get("never") and e["t"] <= end and e.get("step") not in healed
+                   for n in e.get("nodes") or []})
+
+
 def observation_end(events: list[Event]) -> float:
     """When watching stopped: the final-state event if there is one, else the last event."""
     fin = final_state(events)

@@ -2,7 +2,12 @@
 after heal both channels run without error, the GTID executed sets are equal (compared both
 ways), and CHECKSUM TABLE agrees on every node (the ``final`` event). A divergence (a node
 missing the other's transactions, or differing checksums) is a FAIL naming the GTIDs whatever
-the channels say: two running channels do not make two equal databases."""
+the channels say: two running channels do not make two equal databases.
+
+With a node lost for good (``query.gone_nodes``) there is nothing to converge with: the
+survivors are judged alone (no applier error at any sample, their applier running and
+without error at the end, their receiver's error from the lost peer expected); the GTID sets
+and checksums cannot be compared and the verdict says so."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from typing import Any
 
 import harness.checkers.gtid as gtid
 import harness.checkers.signature as sig
-from harness.checkers.query import final_state
+from harness.checkers.query import final_state, gone_nodes
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 
@@ -22,6 +27,9 @@ def check_replication(events: list[Event]) -> Verdict:
     if final is None:
         return unknown(name, "no final state in the history")
     sql_errors = [e for e in events if e["kind"] == "repl" and e.get("sql_error")]
+    gone = gone_nodes(events)
+    if gone:
+        return _survivors(final, sql_errors, gone)
     nodes = final.get("nodes") or {}
     unreachable = [n for n, s in nodes.items() if not s.get("reachable")]
     if (len(nodes) < 2 or unreachable) and not sql_errors:
@@ -96,6 +104,42 @@ def check_replication(events: list[Event]) -> Verdict:
         return unknown(name, "; ".join(blind))
     return Verdict(name, True, "both channels running, GTID sets and checksums equal",
                    evidence, metrics)
+
+
+def _survivors(final: Event, sql_errors: list[Event], gone: list[str]) -> Verdict:
+    """Replication judged on the nodes that survive a node lost for good."""
+    name = "replication"
+    nodes = {n: s for n, s in (final.get("nodes") or {}).items() if n not in gone}
+    lost = "+".join(gone)
+    evidence: dict[str, Any] = {"gone_for_good": gone, "channels": {},
+                                "sql_errors_sampled": [{"t": e["t"], "node": e["node"],
+                                                        "error": e["sql_error"][:160]}
+                                                       for e in sql_errors[:5]]}
+    problems: list[str] = []
+    phrased: list[str] = []
+    if sql_errors:
+        first = sql_errors[0]
+        problems.append(f"{first['node']}: applier error at t={first['t']:.1f}s: "
+                        f"{first['sql_error'][:160]}")
+        phrased += [sig.applier_error(e["node"], errno(e.get("sql_errno"), e["sql_error"]))
+                    for e in sql_errors]
+    blind = [n for n, s in nodes.items() if not s.get("reachable") or s.get("channels") is None]
+    for n, s in nodes.items():
+        evidence["channels"][n] = s.get("channels")
+        for ch in s.get("channels") or []:
+            if not ch.get("sql_running") or ch.get("sql_error"):
+                problems.append(f"{n}: applier not running ({(ch.get('sql_error') or '')[:160]})")
+                phrased.append(sig.applier_error(n, errno(ch.get("sql_errno"),
+                                                          ch.get("sql_error") or "")))
+    if problems:
+        start = sql_errors[0]["t"] if sql_errors else final["t"]
+        return Verdict(name, False, "; ".join(problems[:3]), evidence, {},
+                       windows=[[start, final["t"]]], signature=sig.unique(phrased))
+    if blind or not nodes:
+        return unknown(name, f"cannot read the survivors of {lost}: {blind or 'none left'}")
+    return Verdict(name, True, f"{'+'.join(sorted(nodes))} applied what it received without "
+                   f"an applier error; {lost} lost for good (GTID sets and checksums not "
+                   "compared)", evidence, {})
 
 
 def errno(number: object, text: str) -> int | None:

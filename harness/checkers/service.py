@@ -2,7 +2,8 @@
 back is done), a write through the VIP succeeds within the run's ``migration_s`` bound, whatever
 the fault was. A VIP left unreachable after a heal (a frozen master that returns without telling
 the client, a node that kept the VIP but lost its database) is a violation; no write attempted
-after the heal is *unknown*."""
+after the heal is *unknown*. A node lost for good (a step's ``for: never``) is never healed:
+its loss is the point after which service must come back, on the survivor."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ def heal_points(events: list[Event]) -> list[tuple[float, str]]:
     """(time, what) of every heal and every service-restoring operator action."""
     out = [(e["t"], f"heal of {e['fault']}") for e in events
            if e["kind"] == "fault" and e.get("phase") == "healed"]
+    out += [(e["t"], f"loss of {'+'.join(e.get('nodes') or [])} ({e['fault']}, for good)")
+            for e in events if e["kind"] == "fault" and e.get("phase") == "start"
+            and e.get("never")]
     out += [(e["t"], f"{e['action']} on {e['node']}") for e in events
             if e["kind"] == "action" and e.get("phase") == "done" and e.get("action") in RESTORING]
     return sorted(out)

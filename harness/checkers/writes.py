@@ -1,6 +1,10 @@
 """Acknowledged writes: every ok write is present after convergence, none twice, no failed write
 applied; rows of ours on one node only (errant) are violations; unknown outcomes are reported.
 
+A node lost for good (``query.gone_nodes``: a step's ``for: never``) is not read: the writes are
+judged on the survivors, and an acknowledged write missing there is lost for good, reported
+beside the survivor's backlog when it took the VIP (what replication had not applied yet).
+
 An invoke with no recorded outcome counts as unknown (the client may have sent it). With no
 acknowledged write at all there is nothing to judge durability on: *unknown*, not a pass.
 """
@@ -11,7 +15,8 @@ from collections import Counter
 from typing import Any
 
 import harness.checkers.signature as sig
-from harness.checkers.query import final_state
+from harness.checkers.gtid import difference, parse
+from harness.checkers.query import final_state, gone_nodes
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 
@@ -33,10 +38,12 @@ def check_writes(events: list[Event]) -> Verdict:
     final = final_state(events)
     if final is None:
         return unknown(name, "no final state in the history")
-    nodes = final.get("nodes") or {}
+    gone = set(gone_nodes(events))
+    nodes = {n: s for n, s in (final.get("nodes") or {}).items() if n not in gone}
     reachable = {n: s for n, s in nodes.items() if s.get("reachable")}
     if not reachable or any("write_ids" not in s for s in reachable.values()):
-        return unknown(name, "no readable final state of any node")
+        return unknown(name, "no readable final state of any node"
+                       + (f" but {', '.join(sorted(gone))}, lost for good" if gone else ""))
     if len(reachable) < len(nodes):
         return unknown(name, f"cannot read {sorted(set(nodes) - set(reachable))}")
     ok = {i for i, o in outcome.items() if o == "ok"}
@@ -64,6 +71,19 @@ def check_writes(events: list[Event]) -> Verdict:
                                 "failed_present": failed_present[:CAP], "errant": errant[:CAP]}
     problems = [f"{len(v)} {k}" for k, v in (("lost", lost), ("duplicated", dup),
                 ("failed-but-present", failed_present), ("errant", errant)) if v]
+    tail = ""
+    if gone:
+        evidence["gone_for_good"] = sorted(gone)
+        metrics["lost_for_good"] = len(lost)
+        problems = [f"{p} for good with {'+'.join(sorted(gone))}" if p.endswith(" lost")
+                    else p for p in problems]
+        lag = lag_at_takeover(events, judges, {i: acked_at[i] for i in ok})
+        metrics.update(lag)
+        if lag:
+            tail = (f"; when {lag['took_over']} took the VIP it lacked "
+                    f"{lag['missing_at_promotion']} acknowledged write(s) and had "
+                    f"{lag['backlog_at_promotion']} transaction(s) retrieved but not applied")
+            del metrics["took_over"]
     if problems:
         bad = lost or dup or failed_present or errant
         times = [acked_at[i] for i in [*lost, *dup, *errant, *failed_present] if i in acked_at]
@@ -72,7 +92,25 @@ def check_writes(events: list[Event]) -> Verdict:
                                       (sig.FAILED_APPLIED, failed_present), (sig.ERRANT, errant))
                    if found]
         return Verdict(name, False, f"{', '.join(problems)} of {len(ok)} acknowledged writes "
-                       f"(first: {bad[0]})", evidence, metrics, windows=windows,
+                       f"(first: {bad[0]}){tail}", evidence, metrics, windows=windows,
                        signature=phrased)
-    return Verdict(name, True, f"all {len(ok)} acknowledged writes present once; "
+    on = f" on {'+'.join(judges)} ({'+'.join(sorted(gone))} lost for good)" if gone else ""
+    return Verdict(name, True, f"all {len(ok)} acknowledged writes present once{on}; "
                    f"{len(unk)} unknown ({metrics['unknown_present']} applied)", evidence, metrics)
+
+
+def lag_at_takeover(events: list[Event], survivors: list[str],
+                    acked_at: dict[str, float]) -> dict[str, Any]:
+    """The survivor's lag when it last took the VIP (its ``promotion`` event): transactions
+    retrieved but not applied, and acknowledged writes it did not hold; {} when no takeover
+    was recorded."""
+    promo = next((e for e in reversed(events) if e["kind"] == "promotion"
+                  and e.get("node") in survivors and "ids" in e), None)
+    if promo is None:
+        return {}
+    left = parse(difference(promo.get("retrieved") or "", promo.get("executed") or ""))
+    held = set(promo["ids"])
+    missing = [i for i, t in acked_at.items() if t <= promo["took_at"] and i not in held]
+    return {"took_over": promo["node"],
+            "backlog_at_promotion": sum(b - a + 1 for iv in left.values() for a, b in iv),
+            "missing_at_promotion": len(missing)}

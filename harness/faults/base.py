@@ -26,6 +26,10 @@ class Fault:
     #: True when the fault takes the whole container (nothing else can act on it meanwhile)
     whole_node: ClassVar[bool] = False
     description: ClassVar[str] = ""
+    #: held for good (a step's ``for: never``; set by the recorder): not healed in the run
+    never: bool = False
+    #: the node's datadir is gone with it: only a rebuild brings the node back
+    loses_disk: bool = False
 
     def __init__(self, pair, target: Node, **params: Any) -> None:
         self.pair, self.target, self.params = pair, target, params

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from harness.errors import ConfigError, HarnessError
 from harness.faults.base import Fault
 
 
@@ -29,9 +30,24 @@ class CrashNode(Fault):
     name = "crash-node"
     removes_service = True
     whole_node = True
-    description = "`docker kill` (SIGKILL to everything). Heal: `docker start`, rejoin."
+    description = ("`docker kill` (SIGKILL to everything). Heal: `docker start`, rejoin. "
+                   "`disk: lost`: its datadir is emptied first (a node that died with its "
+                   "disk; held for good: only a rebuild brings it back).")
+
+    def __init__(self, pair, target, **params) -> None:
+        super().__init__(pair, target, **params)
+        disk = params.get("disk", "kept")
+        if disk not in ("kept", "lost"):
+            raise ConfigError(f"crash-node: disk must be kept or lost, not {disk!r}")
+        self.loses_disk = disk == "lost"
 
     def inject(self) -> None:
+        if self.loses_disk:
+            # mysqld keeps its open (now unlinked) files until the kill a moment later: what
+            # it commits in between is acknowledged and gone, as with a disk that died
+            datadir = self.pair.bundle.platform.datadir
+            self.target.exec(["sh", "-c", f"rm -rf {datadir}/* {datadir}/.[!.]*"],
+                             check=False)
         self.target.kill()
 
     def verify(self) -> str:
@@ -39,6 +55,9 @@ class CrashNode(Fault):
         return "container not running"
 
     def repair(self) -> None:
+        if self.loses_disk:
+            raise HarnessError(f"{self.target.name} lost its disk: only a rebuild of the pair "
+                               "brings it back (the reset does it)")
         if not self.target.running():
             self.target.start()
         self.pair.wait_mysqld(self.target)

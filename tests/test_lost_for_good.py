@@ -1,0 +1,156 @@
+"""A node lost for good (a step's ``for: never``): the checkers judge on the survivor; writes the
+lost node acknowledged and never shipped are lost for good; nothing about the lost node passes
+by default."""
+
+from histories import GTID, fault, final, node_state, run, write
+
+from harness.checkers import check_replication, check_service, check_writes
+from harness.checkers.query import gone_nodes
+from harness.checkers.verdict import Verdict
+from harness.errors import ConfigError
+from harness.incident import parse_incident
+from harness.scenario import Scenario, Step
+
+LOST = node_state([], reachable=False)
+
+
+def lost_history(survivor_ids, *, never=True, healed_before_final=False, promo=None,
+                 extra=()):
+    loss = fault(3.0, name="crash-node")
+    if never:
+        loss["never"] = True
+    ev = [run(0.0), *write(1.0, "a"), *write(2.0, "b", node="node1"), loss,
+          *write(8.0, "c", node="node2"), *extra]
+    if healed_before_final:
+        ev.append(fault(9.0, "healed", "crash-node"))
+    if promo:
+        ev.append({"t": 7.0, "kind": "promotion", "node": "node2", "took_at": 7.0,
+                   "ids": ["a"], **promo})
+    n2 = node_state(survivor_ids, channels=[{"io_running": False, "sql_running": True,
+                                             "io_error": "error connecting to node1",
+                                             "sql_error": ""}])
+    ev.append(final(20.0, LOST, n2, owners=("node2",)))
+    return sorted(ev, key=lambda e: e["t"])
+
+
+def test_gone_nodes_are_never_faults_not_healed_before_the_final_state():
+    assert gone_nodes(lost_history(["a", "b", "c"])) == ["node1"]
+    assert gone_nodes(lost_history(["a", "b", "c"], never=False)) == []
+    assert gone_nodes(lost_history(["a", "b", "c"], healed_before_final=True)) == []
+
+
+def test_writes_judged_on_the_survivor_pass_when_all_are_there():
+    v = check_writes(lost_history(["a", "b", "c"]))
+    assert v.valid is True
+    assert v.evidence["judged_on"] == ["node2"] and v.evidence["gone_for_good"] == ["node1"]
+    assert "on node2 (node1 lost for good)" in v.summary
+
+
+def test_writes_missing_on_the_survivor_are_lost_for_good_with_the_backlog():
+    v = check_writes(lost_history(["a", "c"], promo={"retrieved": f"{GTID.split(':')[0]}:1-5",
+                                                     "executed": f"{GTID.split(':')[0]}:1-3"}))
+    assert v.valid is False
+    assert v.evidence["lost"] == ["b"] and v.metrics["lost_for_good"] == 1
+    assert v.metrics["backlog_at_promotion"] == 2
+    assert v.metrics["missing_at_promotion"] == 1  # b, acked at 2.01, not held at 7.0
+    assert "1 lost for good with node1 of 3 acknowledged writes (first: b); when node2 took " \
+           "the VIP it lacked 1 acknowledged write(s) and had 2 transaction(s) retrieved" \
+           in v.summary
+    assert "acknowledged writes lost" in v.signature
+
+
+def test_an_unreadable_node_that_was_not_lost_for_good_stays_unknown():
+    v = check_writes(lost_history(["a", "b", "c"], never=False))
+    assert v.valid is None and "cannot read ['node1']" in v.summary
+
+
+def test_replication_on_the_survivor_alone():
+    v = check_replication(lost_history(["a", "b", "c"]))
+    assert v.valid is True and "node1 lost for good" in v.summary
+    assert "not compared" in v.summary
+
+
+def test_replication_survivor_applier_error_fails():
+    ev = lost_history(["a", "b", "c"])
+    ev[-1]["nodes"]["node2"]["channels"][0].update(sql_running=False, sql_error="Error 1062")
+    v = check_replication(ev)
+    assert v.valid is False and "node2: applier not running" in v.summary
+
+
+def test_replication_sampled_applier_error_before_the_loss_fails():
+    err = {"t": 2.5, "kind": "repl", "node": "node2", "reachable": True, "io": True,
+           "sql": False, "sql_error": "Duplicate entry", "sql_errno": 1062}
+    v = check_replication(lost_history(["a", "b", "c"], extra=[err]))
+    assert v.valid is False and "applier error at t=2.5s" in v.summary
+
+
+def test_replication_unreadable_survivor_is_unknown():
+    ev = lost_history(["a", "b", "c"])
+    ev[-1]["nodes"]["node2"] = node_state([], reachable=False)
+    assert check_replication(ev).valid is None
+
+
+def test_service_must_come_back_after_the_loss():
+    ok = check_service(lost_history(["a", "b", "c"]))
+    assert ok.valid is True and "loss of node1" in str(ok.evidence["heals"])
+    ev = [e for e in lost_history(["a", "b", "c"]) if not (e["kind"] == "op" and e["t"] > 3)]
+    ev += [{"t": t, "kind": "op", "type": "invoke", "id": f"x{t}"} for t in (4.0, 9.0, 15.0)]
+    bad = check_service(sorted(ev, key=lambda e: e["t"]))
+    assert isinstance(bad, Verdict) and bad.valid is False
+
+
+INCIDENT = """\
+name: t
+source: https://example.org/r
+timeline:
+  - at: 2s
+    fault: crash-node owner
+    for: {hold}
+    params: {params}
+expect: [lost_writes]
+"""
+
+
+def test_incident_for_never_and_disk_lost():
+    inc = parse_incident(INCIDENT.format(hold="never", params="{disk: lost}"), "x.yaml")
+    assert inc.steps[0].never and inc.steps[0].duration is None
+
+
+def test_disk_lost_needs_for_never():
+    try:
+        parse_incident(INCIDENT.format(hold="10s", params="{disk: lost}"), "x.yaml")
+    except ConfigError as exc:
+        assert "add for: never" in str(exc) and "x.yaml:7" in str(exc)
+    else:
+        raise AssertionError("accepted a lost disk that heals")
+
+
+def test_never_is_only_for_faults():
+    text = "name: t\nsource: s\ntimeline:\n  - at: 2s\n    action: stop-mysqld\n" \
+           "    target: node1\n    for: never\nexpect: [lost_writes]\n"
+    try:
+        parse_incident(text, "x.yaml")
+    except ConfigError as exc:
+        assert "for: never holds a fault" in str(exc)
+    else:
+        raise AssertionError("accepted for: never on an action")
+
+
+def test_a_never_step_counts_to_its_start_in_the_timeline():
+    sc = Scenario("s", [Step(2, "slow-replication", duration=None),
+                        Step(10, "crash-node", never=True)])
+    assert sc.timeline_end() == 10
+
+
+def test_a_fault_never_healed_has_its_write_gap_end_with_the_workload():
+    from histories import beats, vip
+
+    from harness.checkers import check_migration
+    ev = [run(0.0, bounds={"migration_s": 10.0}), vip(0.0, "node1", True),
+          vip(0.0, "node2", False), *beats(0.0, 40.0, "node1"), *beats(0.0, 40.0, "node2"),
+          fault(3.0, name="slow-replication", removes_service=False)]
+    ev += [x for t in range(1, 20) for x in write(float(t), f"w{t}")]
+    ev.append(final(40.0, owners=("node1",)))
+    v = check_migration(sorted(ev, key=lambda e: e["t"]))
+    assert v.metrics["write_gap_s"] == 1.0  # not 21 s to the end of the observation
+    assert v.valid is True
