@@ -212,6 +212,10 @@ def parse_incident(text: str, path: str | Path = "<string>") -> Incident:
     if not isinstance(tl_node, yaml.SequenceNode) or not tl_node.value:
         raise err(tl_node, "timeline must be a list of steps (- at: 5s  fault: ...)")
     steps = [_step(i, n, err) for i, n in enumerate(tl_node.value, start=1)]
+    for i, s in enumerate(steps[:-1], start=1):
+        if s.never and any(t.fault or t.action for t in steps[i:]):
+            raise err(tl_node.value[i - 1], f"step {i}: a node lost for good (for: never) is "
+                      "lost to every later step: make it the last fault or action")
 
     expectations = _expectations(top["expect"][1], steps, err, where, name)
     workload = scalar("workload", {}) or {}
@@ -501,12 +505,18 @@ def _step(i: int, node: yaml.Node, err) -> Step:
         duration = seconds("for")
         if duration <= 0:
             raise err(m["for"][1], f"step {i}: for must be > 0 (or never)")
+    if never and not (CATALOGUE[fault].whole_node and CATALOGUE[fault].removes_service):
+        raise err(m["for"][1], f"step {i}: for: never loses a node for good: only a fault that "
+                  "takes the whole node (crash-node, pause-node) can, not " + fault)
     params = val("params") if "params" in m else {}
     if not isinstance(params, dict):
         raise err(m["params"][1], f"step {i}: params must be a mapping")
-    if params.get("disk") == "lost" and not never:
-        raise err(m["params"][1], f"step {i}: a node whose disk is lost does not come back "
-                  "in the run: add for: never")
+    if "disk" in params:
+        if fault != "crash-node" or params["disk"] not in ("kept", "lost"):
+            raise err(m["params"][1], f"step {i}: disk: kept | lost is a crash-node param")
+        if params["disk"] == "lost" and not never:
+            raise err(m["params"][1], f"step {i}: a node whose disk is lost does not come "
+                      "back in the run: add for: never")
     return Step(at, fault, target, duration, params, node.start_mark.line + 1, action=action,
                 when=conds.get("when"), heal_when=conds.get("heal_when"), timeout=timeout,
                 never=never)

@@ -146,6 +146,8 @@ class Pair:
         #: brought up (or rebuilt) and not used since: the next test needs no reset
         self.fresh = False
         self.network_ready = False
+        #: nodes whose datadir a fault emptied (crash-node disk: lost): only a rebuild helps
+        self.diskless: set[str] = set()
         self.write_table = f"{DB}.{TABLE}"  # where the workload writes (promotion samples)
         self.assigned: str | None = None  # cloud profile: the node the network delivers to
 
@@ -594,7 +596,8 @@ class Pair:
         own the VIP. Rebuilds the nodes only when replication cannot be resumed (e.g. a
         duplicate-key error after a split brain). Returns seconds spent."""
         started = time.monotonic()
-        diskless = [f.target.name for f in self.active_faults if f.loses_disk]
+        diskless = sorted(self.diskless | {f.target.name for f in self.active_faults
+                                           if f.loses_disk})
         for fault in reversed(list(self.active_faults)):
             if fault.loses_disk:
                 continue
@@ -626,6 +629,7 @@ class Pair:
         if broken:
             log.info("%s: rebuilding the nodes", why)
             self.rebuild()
+            self.diskless.clear()
         self.timings["reset_s"] = round(time.monotonic() - started, 2)
         return self.timings["reset_s"]
 

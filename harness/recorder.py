@@ -110,6 +110,8 @@ class Recorder:
         node is gone for the rest of the run (the pair's reset deals with them)."""
         gone = {n for f in self.pair.active_faults if f.never for n in f.nodes}
         for fault in reversed(list(self.pair.active_faults)):
+            if fault.loses_disk:
+                continue  # nothing to heal: the pair's reset rebuilds the node
             if not (spare_never and (fault.never or gone & set(fault.nodes))):
                 self.heal(fault)
 

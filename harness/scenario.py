@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import conditions, wait
+from harness.checkers.query import lost_starts
 from harness.expectations import Expectation
 from harness.faults import Fault
 from harness.history import Event, History
@@ -105,6 +106,10 @@ def run_scenario(pair: Pair, scenario: Scenario, out_dir: Path | None = None) ->
     except BaseException:  # interrupted or crashed: stop observing before teardown
         stop_observers(observers)
         observers = []
+        try:  # a node held for good comes back too: nobody would judge its loss now
+            recorder.heal_all()
+        except Exception as exc:  # the original error is the one to report
+            log.warning("healing after the run stopped: %s", exc)
         raise
     finally:
         if writer:
@@ -150,12 +155,14 @@ def _recover(pair: Pair, history: History, settle: float) -> None:
     """Keep writing until a write succeeded after the last heal or restore (or the config's
     bound passed), so "service after the heal" is observed rather than cut short by the end of
     the run; then until one node holds the VIP, then ``settle`` seconds more."""
-    healed_at = max((e["t"] for e in history.events() if (
+    events = history.events()
+    lost = {n for e in lost_starts(events) for n in e.get("nodes") or []}
+    healed_at = max([*(e["t"] for e in events if (
         e["kind"] == "fault" and e.get("phase") == "healed") or (
-        e["kind"] == "fault" and e.get("phase") == "start" and e.get("never")) or (
-        e["kind"] == "action" and e.get("phase") == "done")), default=0.0)
+        e["kind"] == "action" and e.get("phase") == "done")),
+        *(e.get("verified_at", e["t"]) for e in lost_starts(events))], default=0.0)
     wait.until(lambda: any(e["type"] == "ok" and e["t"] > healed_at
-                           for e in history.events("op")),
+                           and e.get("node") not in lost for e in history.events("op")),
                timeout=pair.bundle.migration_bound_s(), interval=0.2)
     wait.until(lambda: len(pair.vip_owners()) == 1, timeout=30, interval=0.2)
     time.sleep(settle)

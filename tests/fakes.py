@@ -397,6 +397,7 @@ class FakePair:
     def __init__(self, engine: FakeEngine, nodes: list[FakeNode]) -> None:
         self.engine, self.nodes = engine, nodes
         self.active_faults: list[Any] = []
+        self.diskless: set[str] = set()
         self.bundle = SimpleNamespace(name="fake", risks=[])
         self.topology = SimpleNamespace(vip=VIP, host_ip=GATEWAY)
         self.network = None

@@ -154,3 +154,83 @@ def test_a_fault_never_healed_has_its_write_gap_end_with_the_workload():
     v = check_migration(sorted(ev, key=lambda e: e["t"]))
     assert v.metrics["write_gap_s"] == 1.0  # not 21 s to the end of the observation
     assert v.valid is True
+
+
+# --- what a loss is not ------------------------------------------------------------------------
+def test_only_a_fault_that_takes_the_service_away_loses_a_node():
+    ev = lost_history(["a", "b", "c"])
+    for e in ev:
+        if e["kind"] == "fault":
+            e["removes_service"] = False  # e.g. block-vrrp held for good: both nodes alive
+    assert gone_nodes(ev) == []
+
+
+def test_a_node_readable_at_the_end_was_not_lost():
+    ev = lost_history(["a", "b", "c"])
+    ev[-1]["nodes"]["node1"] = node_state(["a", "b", "c"])
+    assert gone_nodes(ev) == []
+    assert "lost for good" not in check_writes(ev).summary
+
+
+def test_a_write_of_the_dying_node_is_no_comeback():
+    """The loss point is when the loss was verified; only the survivor's writes count."""
+    ev = [e for e in lost_history(["a", "b"]) if not (e["kind"] == "op" and e["t"] > 3)]
+    for e in ev:
+        if e["kind"] == "fault":
+            e["verified_at"] = 3.5
+    ev += write(3.2, "late", node="node1")  # acknowledged by node1 as it went down
+    ev += [{"t": t, "kind": "op", "type": "invoke", "id": f"x{t}"} for t in (4.0, 9.0, 15.0)]
+    v = check_service(sorted(ev, key=lambda e: e["t"]))
+    assert v.valid is False
+    assert "loss of node1" in v.summary
+
+
+def test_a_survivor_that_had_not_applied_all_it_received_is_unknown():
+    ev = lost_history(["a", "b", "c"])
+    uuid = GTID.split(":")[0]
+    ev[-1]["nodes"]["node2"]["gtid_executed"] = f"{uuid}:1-5"
+    ev[-1]["nodes"]["node2"]["channels"][0]["retrieved"] = f"{uuid}:1-9"
+    v = check_replication(ev)
+    assert v.valid is None and "had not applied everything" in v.summary
+
+
+def test_the_lag_is_the_first_takeover_after_the_loss():
+    uuid = GTID.split(":")[0]
+    ev = lost_history(["a", "c"], promo={"retrieved": f"{uuid}:1-5", "executed": f"{uuid}:1-3"})
+    ev.append({"t": 1.0, "kind": "promotion", "node": "node2", "took_at": 1.0, "ids": [],
+               "retrieved": f"{uuid}:1-50", "executed": f"{uuid}:1-1"})  # before the loss
+    v = check_writes(sorted(ev, key=lambda e: e["t"]))
+    assert v.metrics["backlog_at_promotion"] == 2
+
+
+def test_disk_lost_is_refused_without_for_never():
+    import pytest
+    from fakes import fake_pair
+
+    from harness.faults import make_fault
+    pair = fake_pair()
+    f = make_fault("crash-node", pair, pair.nodes[0], disk="lost")
+    with pytest.raises(ConfigError, match="needs for: never"):
+        f.start()
+    assert pair.diskless == set()
+
+
+def _incident_err(text):
+    try:
+        parse_incident(text, "x.yaml")
+    except ConfigError as exc:
+        return str(exc)
+    raise AssertionError("accepted")
+
+
+def test_never_only_for_faults_that_take_the_whole_node():
+    assert "only a fault that takes the whole node" in _incident_err(
+        INCIDENT.format(hold="never", params="{}").replace("crash-node", "block-vrrp"))
+    assert "disk: kept | lost is a crash-node param" in _incident_err(
+        INCIDENT.format(hold="never", params="{disk: lost}").replace("crash-node", "pause-node"))
+
+
+def test_nothing_may_follow_a_loss_for_good():
+    text = INCIDENT.format(hold="never", params="{}").replace(
+        "expect:", "  - at: 9s\n    action: restore\nexpect:")
+    assert "make it the last fault or action" in _incident_err(text)

@@ -10,6 +10,7 @@ class Stub:
 
     def __init__(self, revive_error=None, sql_error=""):
         self.nodes, self.active_faults, self.timings, self.did = ["node1", "node2"], [], {}, []
+        self.diskless: set[str] = set()
         self.revive_error, self.sql_error = revive_error, sql_error
         self.topology = type("T", (), {"vip": "198.18.151.100"})()
         self.network = type("N", (), {"forget_neighbour": lambda _, ip: self.did.append(
@@ -67,3 +68,12 @@ def test_a_healthy_pair_is_resumed_not_rebuilt(monkeypatch):
     assert "rebuild" not in stub.did and stub.did[-3:] == ["replication", "intended",
                                                            "forget 198.18.151.100"]
     assert started == ["START REPLICA", "START REPLICA"]
+
+
+def test_a_node_whose_disk_was_lost_is_rebuilt_without_trying_to_revive_it():
+    """The pair remembers a wiped datadir itself: even when the fault object that wiped it
+    was healed or dropped (a failed verification), the next reset rebuilds."""
+    stub = Stub()
+    stub.diskless.add("node1")
+    Pair.reset(stub)
+    assert stub.did == ["rebuild"] and stub.diskless == set()

@@ -41,15 +41,25 @@ def final_state(events: list[Event]) -> dict[str, Any] | None:
 
 
 def gone_nodes(events: list[Event]) -> list[str]:
-    """The nodes lost for good: the target of a fault started with ``never`` (a step's
-    ``for: never``) and not healed before the final state. The checkers judge on the others."""
+    """The nodes lost for good: the target of a fault that takes the node's service away,
+    started with ``never`` (a step's ``for: never``), not healed before the final state, and
+    not readable in it. The checkers judge on the others; a node that answers at the end was
+    not lost, whatever the timeline said, and is judged like any other."""
     healed = {e.get("step") for e in events if e["kind"] == "fault"
               and e.get("phase") in ("healed", "heal-failed")}
     fin = final_state(events)
-    end = fin["t"] if fin is not None else float("inf")
-    return sorted({n for e in events if e["kind"] == "fault" and e.get("phase") == "start"
-                   and e.get("never") and e["t"] <= end and e.get("step") not in healed
-                   for n in e.get("nodes") or []})
+    if fin is None:
+        return []
+    nodes = fin.get("nodes") or {}
+    return sorted({n for e in lost_starts(events) if e["t"] <= fin["t"]
+                   and e.get("step") not in healed for n in e.get("nodes") or []
+                   if not (nodes.get(n) or {}).get("reachable")})
+
+
+def lost_starts(events: list[Event]) -> list[Event]:
+    """The start events of faults held for good that take their node's service away."""
+    return [e for e in events if e["kind"] == "fault" and e.get("phase") == "start"
+            and e.get("never") and e.get("removes_service")]
 
 
 def observation_end(events: list[Event]) -> float:

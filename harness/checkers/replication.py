@@ -137,6 +137,14 @@ def _survivors(final: Event, sql_errors: list[Event], gone: list[str]) -> Verdic
                        windows=[[start, final["t"]]], signature=sig.unique(phrased))
     if blind or not nodes:
         return unknown(name, f"cannot read the survivors of {lost}: {blind or 'none left'}")
+    try:
+        behind = {n: gtid.difference(ch.get("retrieved") or "", s["gtid_executed"])
+                  for n, s in nodes.items() for ch in s.get("channels") or []}
+    except (KeyError, ValueError) as exc:
+        return unknown(name, f"cannot compare the survivors' GTID sets: {exc}")
+    if any(behind.values()):
+        return unknown(name, "a survivor had not applied everything it received at the final "
+                       f"state: {({n: b[:80] for n, b in behind.items() if b})}")
     return Verdict(name, True, f"{'+'.join(sorted(nodes))} applied what it received without "
                    f"an applier error; {lost} lost for good (GTID sets and checksums not "
                    "compared)", evidence, {})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import harness.checkers.signature as sig
-from harness.checkers.query import bounds, observation_end
+from harness.checkers.query import bounds, gone_nodes, lost_starts, observation_end
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 
@@ -23,9 +23,9 @@ def heal_points(events: list[Event]) -> list[tuple[float, str]]:
     """(time, what) of every heal and every service-restoring operator action."""
     out = [(e["t"], f"heal of {e['fault']}") for e in events
            if e["kind"] == "fault" and e.get("phase") == "healed"]
-    out += [(e["t"], f"loss of {'+'.join(e.get('nodes') or [])} ({e['fault']}, for good)")
-            for e in events if e["kind"] == "fault" and e.get("phase") == "start"
-            and e.get("never")]
+    out += [(e.get("verified_at", e["t"]),
+             f"loss of {'+'.join(e.get('nodes') or [])} ({e['fault']}, for good)")
+            for e in lost_starts(events)]
     out += [(e["t"], f"{e['action']} on {e['node']}") for e in events
             if e["kind"] == "action" and e.get("phase") == "done" and e.get("action") in RESTORING]
     return sorted(out)
@@ -40,7 +40,9 @@ def check_service(events: list[Event]) -> Verdict:
     if bound is None:
         return unknown(NAME, "the history does not say the bound (no run event)")
     end = observation_end(events)
-    oks = [e["t"] for e in events if e["kind"] == "op" and e["type"] == "ok"]
+    gone = set(gone_nodes(events))  # a write the lost node acknowledged is no comeback
+    oks = [e["t"] for e in events if e["kind"] == "op" and e["type"] == "ok"
+           and e.get("node") not in gone]
     invokes = [e["t"] for e in events if e["kind"] == "op" and e["type"] == "invoke"]
     worst: dict[str, Any] = {}
     bad, unseen = [], []

@@ -16,7 +16,7 @@ from typing import Any
 
 import harness.checkers.signature as sig
 from harness.checkers.gtid import difference, parse
-from harness.checkers.query import final_state, gone_nodes
+from harness.checkers.query import final_state, gone_nodes, lost_starts
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 
@@ -104,9 +104,10 @@ def lag_at_takeover(events: list[Event], survivors: list[str],
     """The survivor's lag when it last took the VIP (its ``promotion`` event): transactions
     retrieved but not applied, and acknowledged writes it did not hold; {} when no takeover
     was recorded."""
-    promo = next((e for e in reversed(events) if e["kind"] == "promotion"
-                  and e.get("node") in survivors and "ids" in e), None)
-    if promo is None:
+    lost_at = min((e["t"] for e in lost_starts(events)), default=0.0)
+    promo = next((e for e in events if e["kind"] == "promotion" and e.get("node") in survivors
+                  and e.get("took_at", e["t"]) >= lost_at), None)
+    if promo is None or "ids" not in promo:  # not recorded, or its reading failed
         return {}
     left = parse(difference(promo.get("retrieved") or "", promo.get("executed") or ""))
     held = set(promo["ids"])

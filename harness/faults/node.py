@@ -43,6 +43,11 @@ class CrashNode(Fault):
 
     def inject(self) -> None:
         if self.loses_disk:
+            if not self.never:
+                raise ConfigError("crash-node disk: lost needs for: never (the node comes back "
+                                  "only by a rebuild)")
+            # the pair remembers it (its reset rebuilds), whatever happens to this fault object
+            self.pair.diskless.add(self.target.name)
             # mysqld keeps its open (now unlinked) files until the kill a moment later: what
             # it commits in between is acknowledged and gone, as with a disk that died
             datadir = self.pair.bundle.platform.datadir
