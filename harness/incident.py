@@ -23,7 +23,8 @@ duration: 40s             # optional; default: last step end
 timeline:
   - at: 5s
     fault: pause node1    # "FAULT TARGET" or fault + target keys; TARGET: node name|owner|standby
-    for: 10s              # optional; absent: healed at the end of the timeline; never: the
+    for: 10s              # optional, from when it starts (a late start still holds it all);
+                          # absent: healed at the end of the timeline; never: the
                           # node is lost for good (judged on the survivor, see below)
     params: {probability: 0.3}
 expect:                   # a list of violations the run must show, each with when

@@ -268,8 +268,11 @@ def _run_timeline(pair: Pair, scenario: Scenario, recorder: Recorder) -> str | N
                 if injected.phase == "start":
                     history.add("phase", name="hold")
                 if injected.phase == "start" and (step.duration is not None or i in heal_conds):
-                    heal = (step.at or now) + step.duration if step.duration is not None \
-                        else None
+                    # held for its duration from when it started: a step that starts late
+                    # (a previous fault's verification took 10 s: MySQL 9.7's graceful stop)
+                    # still holds its whole duration, never a few milliseconds
+                    heal = max(step.at or 0.0, now) + step.duration \
+                        if step.duration is not None else None
                     timed.append((i, step, injected.fault, [heal]))
                 continue
             if now - waiting_since > step.timeout:
