@@ -9,8 +9,10 @@ import json
 import logging
 import os
 import random
+import signal
 import sys
 import tempfile
+import threading
 import traceback
 from pathlib import Path
 from typing import Any
@@ -542,6 +544,10 @@ def main(argv: list[str] | None = None) -> int:
     if extra and args.cmd not in PASSTHROUGH:
         _say(f"vipchaos {args.cmd}: `--` passes arguments on only for run, list and exec")
         return EXIT_USAGE
+    # SIGTERM (a CI job's timeout, `kill`) ends a command the way Ctrl-C does: its teardown
+    # runs and removes the pair, rather than leaving it for the next run's reaper
+    old_sigterm = signal.signal(signal.SIGTERM, _interrupt) \
+        if threading.current_thread() is threading.main_thread() else None
     try:
         return args.fn(args, extra) if args.cmd in PASSTHROUGH else args.fn(args)
     except ConfigError as exc:
@@ -572,3 +578,10 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"vipchaos {args.cmd}: crashed ({type(exc).__name__}): a bug in vipchaos; the "
              "traceback above says where")
         return EXIT_UNKNOWN
+    finally:
+        if old_sigterm is not None:
+            signal.signal(signal.SIGTERM, old_sigterm)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt

@@ -105,6 +105,23 @@ def test_errors_map_to_exit_codes_without_traceback(monkeypatch, capsys, exc, co
     _no_traceback(capsys)
 
 
+def test_sigterm_ends_a_command_like_ctrl_c_and_the_handler_is_restored(monkeypatch, capsys):
+    import os
+    import signal
+    import time
+    reached = []
+
+    def long_command(args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(2)  # interrupted before this ends
+        reached.append("end")
+    monkeypatch.setitem(cli.COMMANDS, "status", long_command)
+    before = signal.getsignal(signal.SIGTERM)
+    assert cli.main(["status"]) == EXIT_INTERRUPTED
+    assert reached == [] and signal.getsignal(signal.SIGTERM) is before
+    assert "interrupted" in _no_traceback(capsys)
+
+
 def test_a_bug_exits_2_not_1(monkeypatch, capsys):
     def boom(args):
         raise ZeroDivisionError("bug")
