@@ -165,7 +165,7 @@ class LossyLink(IptablesFault):
     """A share of packets dropped both ways. VRRP adverts are dropped by count, every n-th
     (n = 1/probability rounded, at least 2), the rest at random: with random loss, three adverts
     in a row are lost (the peer's master-down interval) about once every 37 intervals at 30 %,
-    so the same run gave dual ownership or none by chance (seen: 1 of 45 matrix tests). Every
+    so the same run gave dual ownership or none by chance (2 of 9 in a matrix run). Every
     n-th never loses two in a row: the verdict is the pair's, not the dice's; sustained advert
     loss is block-vrrp's."""
 
