@@ -106,7 +106,7 @@ MUTANTS_MIN ?= 90
 .PHONY: mutants
 mutants: $(STAMP)
 	@rm -rf $(MUTMUT_DIR) && mkdir -p $(MUTMUT_DIR)
-	@cp -r harness tests pyproject.toml $(MUTMUT_DIR)/
+	@cp -r harness tests examples docs incidents pyproject.toml $(MUTMUT_DIR)/
 	@find $(MUTMUT_DIR) -name __pycache__ -prune -exec rm -rf {} +
 	cd $(MUTMUT_DIR) && $(abspath $(BIN))/mutmut run $(foreach m,$(MUTANTS_SELECT),'$(m)') \
 	  > mutmut-run.log 2>&1 || { tail -40 mutmut-run.log; exit 1; }
