@@ -234,3 +234,111 @@ def test_nothing_may_follow_a_loss_for_good():
     text = INCIDENT.format(hold="never", params="{}").replace(
         "expect:", "  - at: 9s\n    action: restore\nexpect:")
     assert "make it the last fault or action" in _incident_err(text)
+
+
+# --- the survivor's verdicts in full (every field, so a changed word or key is seen) ---------
+SURVIVOR_CHANNEL = {"io_running": False, "sql_running": True,
+                    "io_error": "error connecting to node1", "sql_error": ""}
+
+
+def test_survivor_replication_pass_in_full():
+    v = check_replication(lost_history(["a", "b", "c"]))
+    assert v.invariant == "replication" and v.valid is True and v.metrics == {}
+    assert v.summary == ("node2 applied what it received without an applier error; node1 lost "
+                         "for good (GTID sets and checksums not compared)")
+    assert v.evidence == {"gone_for_good": ["node1"], "sql_errors_sampled": [],
+                          "channels": {"node2": [SURVIVOR_CHANNEL]}}
+    assert v.windows == [] and v.signature == []
+
+
+def test_survivor_replication_sampled_error_in_full():
+    err = {"t": 2.5, "kind": "repl", "node": "node2", "reachable": True, "io": True,
+           "sql": False, "sql_error": "Duplicate entry 'x' " + "y" * 200, "sql_errno": 1062}
+    v = check_replication(lost_history(["a", "b", "c"], extra=[err]))
+    assert v.invariant == "replication" and v.valid is False
+    assert v.summary == "node2: applier error at t=2.5s: " + err["sql_error"][:160]
+    assert v.evidence["sql_errors_sampled"] == [
+        {"t": 2.5, "node": "node2", "error": err["sql_error"][:160]}]
+    assert v.signature == ["applier error 1062 on node2"]
+    assert v.windows == [[2.5, 20.0]]
+
+
+def test_survivor_replication_stopped_applier_in_full():
+    ev = lost_history(["a", "b", "c"])
+    ev[-1]["nodes"]["node2"]["channels"][0].update(
+        sql_running=False, sql_error="Could not execute Write_rows; Error_code: MY-001062",
+        sql_errno=0)
+    v = check_replication(ev)
+    assert v.summary == ("node2: applier not running (Could not execute Write_rows; "
+                         "Error_code: MY-001062)")
+    assert v.signature == ["applier error 1062 on node2"] and v.windows == [[20.0, 20.0]]
+    ev[-1]["nodes"]["node2"]["channels"][0].update(sql_running=False, sql_error="")
+    v = check_replication(ev)
+    assert v.valid is False and v.summary == "node2: applier not running ()"
+    assert v.signature == ["applier error on node2"]
+
+
+def test_survivor_replication_unknowns_in_full():
+    ev = lost_history(["a", "b", "c"])
+    ev[-1]["nodes"]["node2"] = {"reachable": True, "channels": None}
+    v = check_replication(ev)
+    assert v.valid is None
+    assert v.summary == "unknown: cannot read the survivors of node1: ['node2']"
+    ev[-1]["nodes"] = {"node1": LOST}
+    assert check_replication(ev).summary == \
+        "unknown: cannot read the survivors of node1: none left"
+    ev = lost_history(["a", "b", "c"])
+    uuid = GTID.split(":")[0]
+    ev[-1]["nodes"]["node2"]["gtid_executed"] = f"{uuid}:1-5"
+    ev[-1]["nodes"]["node2"]["channels"][0]["retrieved"] = f"{uuid}:1-9"
+    assert check_replication(ev).summary == (
+        "unknown: a survivor had not applied everything it received at the final state: "
+        f"{{'node2': '{uuid}:6-9'}}")
+    ev[-1]["nodes"]["node2"]["gtid_executed"] = "not a set"
+    assert check_replication(ev).summary.startswith(
+        "unknown: cannot compare the survivors' GTID sets:")
+
+
+def test_survivor_writes_in_full():
+    uuid = GTID.split(":")[0]
+    v = check_writes(lost_history(["a", "c"], promo={"retrieved": f"{uuid}:1-5",
+                                                     "executed": f"{uuid}:1-3"}))
+    assert v.invariant == "writes" and v.valid is False
+    assert v.evidence == {"judged_on": ["node2"], "lost": ["b"], "duplicated": [],
+                          "failed_present": [], "errant": [], "gone_for_good": ["node1"]}
+    assert v.metrics == {"ok": 3, "fail": 0, "unknown": 0, "lost": 1, "duplicated": 0,
+                         "errant": 0, "unknown_present": 0, "unknown_absent": 0,
+                         "lost_for_good": 1, "backlog_at_promotion": 2,
+                         "missing_at_promotion": 1}
+    assert v.windows == [[2.01, 2.01]] and v.signature == ["acknowledged writes lost"]
+    ok = check_writes(lost_history(["a", "b", "c"]))
+    assert ok.summary == ("all 3 acknowledged writes present once on node2 (node1 lost for "
+                          "good); 0 unknown (0 applied)")
+    assert ok.metrics["lost_for_good"] == 0 and "backlog_at_promotion" not in ok.metrics
+    bad = lost_history(["a", "b", "c"])
+    bad[-1]["nodes"]["node2"] = node_state([], reachable=False)
+    assert check_writes(bad).summary == \
+        "unknown: no readable final state of any node but node1, lost for good"
+
+
+def test_a_failed_promotion_reading_gives_no_lag():
+    ev = lost_history(["a", "c"])
+    ev.append({"t": 7.0, "kind": "promotion", "node": "node2", "took_at": 7.0,
+               "error": "timed out"})
+    v = check_writes(sorted(ev, key=lambda e: e["t"]))
+    assert "backlog_at_promotion" not in v.metrics and "when node2" not in v.summary
+
+
+def test_service_loss_points_in_full():
+    from harness.checkers.service import heal_points
+    ev = lost_history(["a", "b", "c"])
+    for e in ev:
+        if e["kind"] == "fault":
+            e["verified_at"] = 3.4
+    assert heal_points(ev) == [(3.4, "loss of node1 (crash-node, for good)")]
+    v = check_service(ev)
+    assert v.summary == ("a write succeeded after every heal (slowest 4.61 s, after the loss "
+                         "of node1 (crash-node, for good))")
+    assert v.metrics == {"slowest_s": 4.61, "heals": 1, "bound_s": 10.0}
+    assert v.evidence == {"heals": [{"t": 3.4, "what": "loss of node1 (crash-node, for good)"}],
+                          "unserved": []}
