@@ -65,12 +65,23 @@ class History:
                 self._pending.append(event)
         return event
 
-    def events(self, kind: str | None = None) -> list[Event]:
-        """A time-ordered snapshot (events pushed from streams may arrive slightly late)."""
+    def events(self, kind: str | None = None, until: float | None = None) -> list[Event]:
+        """A time-ordered snapshot (events pushed from streams may arrive slightly late);
+        with ``until``, only those stamped at or before it (see ``present``)."""
         with self._lock:
             snap = list(self._events)
         snap.sort(key=lambda e: e["t"])
-        return [e for e in snap if kind is None or e["kind"] == kind]
+        return [e for e in snap if (kind is None or e["kind"] == kind)
+                and (until is None or e["t"] <= until)]
+
+    def present(self) -> list[Event]:
+        """The events stamped up to now. A wall-clock stamp from the source (keepalived's log)
+        can lie a few tens of ms ahead of ``now()`` (the host's wall clock is slewed against
+        the monotonic one); a decision taken now (a step's condition) must not rest on it, or
+        the step is stamped before the evidence that allowed it (seen: a restore judged never
+        redundant because the next fault, started on "redundant", was stamped 30 ms before
+        the check success it had read)."""
+        return self.events(until=self.now())
 
     def __iter__(self) -> Iterator[Event]:
         return iter(self.events())

@@ -234,7 +234,7 @@ def _run_timeline(pair: Pair, scenario: Scenario, recorder: Recorder) -> str | N
     last_target: list[str] = []
     while True:
         now = time.monotonic() - t0
-        events = history.events()
+        events = history.present()
         for i, step, fault, heal_at in timed:
             if not fault.active:
                 continue

@@ -336,3 +336,30 @@ def test_a_final_state_caught_mid_apply_is_taken_again_within_the_bound():
     stuck = SimpleNamespace(final_state=lambda c: state("a:1-5", "a:1-6"),
                             converge=lambda bound: None)
     assert settled_final(stuck, History(), 1.0, time.monotonic() + 5) == state("a:1-5", "a:1-6")
+
+
+def test_conditions_see_only_the_present(probes):
+    """An event stamped ahead of the history's clock (a source stamp from a slewed wall clock)
+    is not yet evidence: a step waiting for it starts only once the clock has reached it, so
+    the step is never stamped before what allowed it."""
+    c, h = fake_pair(), History()
+    ahead = h.now() + 0.5
+    h.add("step", t=ahead, phase="marker")
+    seen = []
+
+    def marker_seen(events):
+        seen.append(h.now())
+        return any(e["kind"] == "step" and e.get("phase") == "marker" for e in events)
+
+    assert [e["kind"] for e in h.present()] == []
+    assert [e["kind"] for e in h.events()] == ["step"]
+    conds = {"marker": marker_seen}
+    orig = conditions.parse
+    try:
+        conditions.parse = lambda text, nodes: conds.get(text) or orig(text, nodes)
+        _run_timeline(c, Scenario("t", [Step(0.0, "probe", when="marker", duration=0.05)],
+                                  warmup=0.0), Recorder(c, h))
+    finally:
+        conditions.parse = orig
+    start = next(e for e in h.events("fault") if e["phase"] == "start")
+    assert start["t"] >= ahead
