@@ -234,3 +234,26 @@ def test_several_problems_are_joined():
     v = check_replication(with_final(n2=node_state([], sql=False, checksum=7)))
     assert v.summary == ("node2: channel not running (io=True, sql=False); CHECKSUM TABLE "
                          "differs: {'node1': 42, 'node2': 7}")
+
+
+def test_the_root_cause_not_the_worker_that_stopped_after_it():
+    """MySQL's multi-threaded applier reports the most recent failing worker: after a
+    duplicate key, the others stop with 3030 ("stopped after at least one previous worker
+    encountered an error"), and which one is reported is a race. The cause is the first worker
+    error mysqld logged on that node."""
+    from harness.checkers.replication import root_errno
+    stopped = ("Coordinator stopped because there were error(s) in the worker(s). The most "
+               "recent failure being: Worker 4 failed ... Replica worker has stopped after at "
+               "least one previous worker encountered an error")
+    log = [{"t": 30.4, "kind": "mlog", "node": "node2", "level": "ERROR",
+            "text": "Replica SQL for channel '': Worker 1 failed executing transaction 'u:76'; "
+                    "Could not execute Write_rows event on table vipchaos.tickets; Duplicate "
+                    "entry '73' for key 'tickets.PRIMARY', Error_code: 1062; handler error"},
+           {"t": 30.5, "kind": "mlog", "node": "node1", "level": "ERROR",
+            "text": "Worker 1 failed ... Error_code: MY-001146"}]
+    assert root_errno(log, "node2", 3030, stopped) == 1062
+    assert root_errno(log, "node1", 3030, stopped) == 1146
+    assert root_errno([], "node2", 3030, stopped) == 3030  # nothing better known
+    assert root_errno(log, "node2", 1213, "deadlock") == 1213  # a cause stays the cause
+    consequent = [{**log[0], "text": "Worker 2 ... Error_code: MY-003030"}, log[0]]
+    assert root_errno(consequent, "node2", 0, stopped) == 1062

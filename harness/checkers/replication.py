@@ -29,7 +29,7 @@ def check_replication(events: list[Event]) -> Verdict:
     sql_errors = [e for e in events if e["kind"] == "repl" and e.get("sql_error")]
     gone = gone_nodes(events)
     if gone:
-        return _survivors(final, sql_errors, gone)
+        return _survivors(events, final, sql_errors, gone)
     nodes = final.get("nodes") or {}
     unreachable = [n for n, s in nodes.items() if not s.get("reachable")]
     if (len(nodes) < 2 or unreachable) and not sql_errors:
@@ -44,7 +44,8 @@ def check_replication(events: list[Event]) -> Verdict:
         first = sql_errors[0]
         problems.append(f"{first['node']}: applier error at t={first['t']:.1f}s: "
                         f"{first['sql_error'][:160]}")
-        phrased += [sig.applier_error(e["node"], errno(e.get("sql_errno"), e["sql_error"]))
+        phrased += [sig.applier_error(e["node"], root_errno(events, e["node"], e.get("sql_errno"),
+                                                           e["sql_error"]))
                     for e in sql_errors]
     if len(nodes) < 2 or unreachable:
         return Verdict(name, False, problems[0], evidence, {},
@@ -68,8 +69,8 @@ def check_replication(events: list[Event]) -> Verdict:
             if err:
                 problems.append(f"{n}: {err[:160]}")
             if ch.get("sql_error"):
-                phrased.append(sig.applier_error(n, errno(ch.get("sql_errno"),
-                                                          ch["sql_error"])))
+                phrased.append(sig.applier_error(
+                    n, root_errno(events, n, ch.get("sql_errno"), ch["sql_error"])))
             elif ch.get("io_error"):
                 phrased.append(sig.receiver_error(n))
         evidence["checksums"][n] = s.get("checksum")
@@ -106,7 +107,8 @@ def check_replication(events: list[Event]) -> Verdict:
                    evidence, metrics)
 
 
-def _survivors(final: Event, sql_errors: list[Event], gone: list[str]) -> Verdict:
+def _survivors(events: list[Event], final: Event, sql_errors: list[Event],
+               gone: list[str]) -> Verdict:
     """Replication judged on the nodes that survive a node lost for good."""
     name = "replication"
     nodes = {n: s for n, s in (final.get("nodes") or {}).items() if n not in gone}
@@ -121,7 +123,8 @@ def _survivors(final: Event, sql_errors: list[Event], gone: list[str]) -> Verdic
         first = sql_errors[0]
         problems.append(f"{first['node']}: applier error at t={first['t']:.1f}s: "
                         f"{first['sql_error'][:160]}")
-        phrased += [sig.applier_error(e["node"], errno(e.get("sql_errno"), e["sql_error"]))
+        phrased += [sig.applier_error(e["node"], root_errno(events, e["node"], e.get("sql_errno"),
+                                                           e["sql_error"]))
                     for e in sql_errors]
     blind = [n for n, s in nodes.items() if not s.get("reachable") or s.get("channels") is None]
     for n, s in nodes.items():
@@ -129,8 +132,8 @@ def _survivors(final: Event, sql_errors: list[Event], gone: list[str]) -> Verdic
         for ch in s.get("channels") or []:
             if not ch.get("sql_running") or ch.get("sql_error"):
                 problems.append(f"{n}: applier not running ({(ch.get('sql_error') or '')[:160]})")
-                phrased.append(sig.applier_error(n, errno(ch.get("sql_errno"),
-                                                          ch.get("sql_error") or "")))
+                phrased.append(sig.applier_error(n, root_errno(events, n, ch.get("sql_errno"),
+                                                           ch.get("sql_error") or "")))
     if problems:
         start = sql_errors[0]["t"] if sql_errors else final["t"]
         return Verdict(name, False, "; ".join(problems[:3]), evidence, {},
@@ -148,6 +151,27 @@ def _survivors(final: Event, sql_errors: list[Event], gone: list[str]) -> Verdic
     return Verdict(name, True, f"{'+'.join(sorted(nodes))} applied what it received without "
                    f"an applier error; {lost} lost for good (GTID sets and checksums not "
                    "compared)", evidence, {})
+
+
+#: errors that only say another worker failed first (MySQL's multi-threaded applier:
+#: ER_REPLICA_WORKER_STOPPED_PREVIOUS_THD_ERROR); which worker's error the coordinator reports
+#: as "the most recent failure" is a race, so the cause is the first worker's
+CONSEQUENTIAL = {3030}
+
+
+def root_errno(events: list[Event], node: str, number: object, text: str) -> int | None:
+    """The error that stopped ``node``'s applier: ``errno`` of what was sampled, unless that
+    only says another worker failed first; then the first worker error mysqld logged on that
+    node (its error log names every failing worker with its code)."""
+    n = errno(number, text)
+    if n is not None and n not in CONSEQUENTIAL:
+        return n
+    for e in events:
+        if e["kind"] == "mlog" and e.get("node") == node and "Error_code:" in e.get("text", ""):
+            m = re.search(r"Error_code: (?:MY-)?0*(\d{3,5})", e["text"])
+            if m and int(m.group(1)) not in CONSEQUENTIAL:
+                return int(m.group(1))
+    return n
 
 
 def errno(number: object, text: str) -> int | None:
