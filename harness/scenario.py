@@ -156,11 +156,12 @@ def _recover(pair: Pair, history: History, settle: float) -> None:
     bound passed), so "service after the heal" is observed rather than cut short by the end of
     the run; then until one node holds the VIP, then ``settle`` seconds more."""
     events = history.events()
-    lost = {n for e in lost_starts(events) for n in e.get("nodes") or []}
+    losses = lost_starts(events)
+    lost = {n for e in losses for n in e.get("nodes") or []}
     healed_at = max([*(e["t"] for e in events if (
         e["kind"] == "fault" and e.get("phase") == "healed") or (
         e["kind"] == "action" and e.get("phase") == "done")),
-        *(e.get("verified_at", e["t"]) for e in lost_starts(events))], default=0.0)
+        *(e.get("verified_at", e["t"]) for e in losses)], default=0.0)
     wait.until(lambda: any(e["type"] == "ok" and e["t"] > healed_at
                            and e.get("node") not in lost for e in history.events("op")),
                timeout=pair.bundle.migration_bound_s(), interval=0.2)

@@ -75,11 +75,12 @@ def _one(events: list[Event], start: Event, bound: float, end: float, max_gap: f
     faulted = start.get("nodes") or []
     owner = start.get("owner_at_start")
     must_move = bool(start.get("removes_service")) and owner in faulted
-    healed = _heal_time(events, start, end)
+    heal = _heal_time(events, start, None)
+    healed = end if heal is None else heal
     oks = [e for e in events if e["kind"] == "op" and e["type"] == "ok"]
     invokes = [e for e in events if e["kind"] == "op" and e["type"] == "invoke"]
     cap = min(healed, end)
-    if _heal_time(events, start, None) is None:
+    if heal is None:
         # never healed (held for good, or on a node lost for good): it lasts to the end of
         # the observation, but the workload stopped before that; its gap ends with the writes
         cap = min(cap, max([t0, *(e["t"] for e in events if e["kind"] == "op")]))
