@@ -111,7 +111,7 @@ def observed_windows(e: Expectation, events: list[Event], settle_s: float) -> \
         if a > end:
             unseen.append((a, b))
         else:
-            seen.append((a, min(b, end) if b >= a else a))
+            seen.append((a, min(b, end)))  # b >= a always: never inverted
     return seen, unseen
 
 
@@ -130,7 +130,7 @@ def _spans(windows) -> str:
 def _decide_fail(v: Verdict, declared: list[Expectation], events: list[Event],
                  settle_s: float) -> tuple[str, str]:
     """A FAIL verdict against the risks declared for its invariant: (state, reason)."""
-    findings = list(getattr(v, "signature", []) or [])
+    findings = list(v.signature)
     matching = [e for e in declared if e.covers(findings)]
     if not matching:
         sigs = "; ".join(p for e in declared for p in e.signature) or "anything"
