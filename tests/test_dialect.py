@@ -43,3 +43,34 @@ def test_pointing_replication_at_the_peer_per_server():
     sql, args = MariaDialect().change_source("h", "u", "p", 1, 100)
     assert sql.startswith("CHANGE MASTER TO") and "MASTER_USE_GTID=slave_pos" in sql
     assert args == ("h", "u", "p")
+
+
+def test_the_statements_pointing_replication_at_the_peer_in_full():
+    sql, args = Dialect().change_source("h", "u", "p", 2, 50)
+    assert sql == ("CHANGE REPLICATION SOURCE TO SOURCE_HOST=%s, SOURCE_PORT=3306, "
+                   "SOURCE_USER=%s, SOURCE_PASSWORD=%s, SOURCE_AUTO_POSITION=1, "
+                   "GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY=2, SOURCE_RETRY_COUNT=50")
+    assert args == ("h", "u", "p")
+    sql, _ = MariaDialect().change_source("h", "u", "p", 2, 50)
+    assert sql == ("CHANGE MASTER TO MASTER_HOST=%s, MASTER_PORT=3306, MASTER_USER=%s, "
+                   "MASTER_PASSWORD=%s, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2")
+
+
+def test_a_mysql_gtid_set_reads_as_one_line():
+    """MySQL breaks a long ``@@gtid_executed`` after each comma."""
+    assert Dialect().gtid_set("a-1:1-5,\nb-2:1-3") == "a-1:1-5,b-2:1-3"
+    assert Dialect().gtid_set(None) == ""
+    assert Dialect().gtid_set("") == ""
+
+
+def test_a_mariadb_state_edges():
+    d = MariaDialect()
+    assert d.gtid_set("1-1-1") == "1-1:1"  # one transaction: no range
+    assert d.gtid_set("1-1-2") == "1-1:1-2"
+    assert d.gtid_set("1-1-5,,2-2-7") == "1-1:1-5,2-2:1-7"  # an empty item is skipped
+    assert d.gtid_set(None) == ""
+
+
+def test_a_mariadb_column_with_slave_inside_its_name_takes_mysqls_name():
+    row = MariaDialect().channel_row({"Gtid_Slave_Pos": "1-1-5", "Slave_SQL_State": "x"})
+    assert row == {"Gtid_Replica_Pos": "1-1-5", "Replica_SQL_State": "x"}
