@@ -50,10 +50,11 @@ def check_service(events: list[Event]) -> Verdict:
         first = next((x for x in oks if x >= t), None)
         if first is None or first - t > bound:
             if not any(t <= x <= min(t + bound, end) for x in invokes):
-                unseen.append(what)
+                unseen.append(f"no write attempted within the bound after the {what}")
                 continue
             if first is None and end - t < bound:
-                unseen.append(what)  # the run ended before the bound: cannot tell
+                unseen.append(f"the run ended {end - t:.1f} s after the {what}, before the "
+                              f"bound ({bound:.1f} s), with no write through the VIP yet")
                 continue
             bad.append({"at": t, "after": what, "first_write": first})
             continue
@@ -63,14 +64,14 @@ def check_service(events: list[Event]) -> Verdict:
     evidence = {"heals": [{"t": t, "what": w} for t, w in points], "unserved": bad}
     if bad:
         b = bad[0]
-        when = "never" if b["first_write"] is None else \
-            f"only after {b['first_write'] - b['at']:.1f} s"
+        when = "never succeeded" if b["first_write"] is None else \
+            f"succeeded only after {b['first_write'] - b['at']:.1f} s"
         return Verdict(NAME, False, f"after the {b['after']} (t={b['at']:.1f}s) a write "
-                       f"through the VIP succeeded {when} (bound {bound:.1f} s)", evidence,
+                       f"through the VIP {when} (bound {bound:.1f} s)", evidence,
                        metrics, windows=[[x["at"], min(x["at"] + bound, end)] for x in bad],
                        signature=sig.unique([sig.no_service_after(x["after"]) for x in bad]))
     if unseen:
-        return unknown(NAME, f"no write attempted within the bound after {unseen[0]}")
+        return unknown(NAME, unseen[0])
     return Verdict(NAME, True, f"a write succeeded after every heal (slowest "
                    f"{worst.get('seconds', 0):.2f} s, after the {worst.get('after')})",
                    evidence, metrics)
