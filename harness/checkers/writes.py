@@ -101,9 +101,9 @@ def check_writes(events: list[Event]) -> Verdict:
 
 def lag_at_takeover(events: list[Event], survivors: list[str],
                     acked_at: dict[str, float]) -> dict[str, Any]:
-    """The survivor's lag when it last took the VIP (its ``promotion`` event): transactions
-    retrieved but not applied, and acknowledged writes it did not hold; {} when no takeover
-    was recorded."""
+    """The survivor's lag when it took the VIP after the loss (its first ``promotion`` event
+    from then: the moment the application moved to it): transactions retrieved but not
+    applied, and acknowledged writes it did not hold; {} when no takeover was recorded."""
     lost_at = min((e["t"] for e in lost_starts(events)), default=0.0)
     promo = next((e for e in events if e["kind"] == "promotion" and e.get("node") in survivors
                   and e.get("took_at", e["t"]) >= lost_at), None)
@@ -111,7 +111,8 @@ def lag_at_takeover(events: list[Event], survivors: list[str],
         return {}
     left = parse(difference(promo.get("retrieved") or "", promo.get("executed") or ""))
     held = set(promo["ids"])
-    missing = [i for i, t in acked_at.items() if t <= promo["took_at"] and i not in held]
+    took_at = promo.get("took_at", promo["t"])
+    missing = [i for i, t in acked_at.items() if t <= took_at and i not in held]
     return {"took_over": promo["node"],
             "backlog_at_promotion": sum(b - a + 1 for iv in left.values() for a, b in iv),
             "missing_at_promotion": len(missing)}
