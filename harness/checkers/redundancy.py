@@ -51,19 +51,22 @@ def check_redundancy(events: list[Event]) -> Verdict:
             if deadline - r["t"] < bound and deadline == end:
                 return unknown(NAME, f"the run ended {end - r['t']:.1f} s after the restore of "
                                f"{r['node']}, before the {bound:.1f} s bound")
-            bad.append((r, findings_in(state_at(events, deadline, nodes), None, checks)))
+            bad.append((r, deadline, findings_in(state_at(events, deadline, nodes), None,
+                                                  checks)))
         else:
             times.append(round(ok_at - r["t"], 3))
     metrics = {"restored_after_s": max(times) if times else None, "restores": len(rs),
                "bound_s": bound}
     if bad:
-        r, found = bad[0]
+        r, deadline, found = bad[0]
         why = [t for t, _ in found if t]
-        return Verdict(NAME, False, f"{bound:.1f} s after restoring {r['node']} the pair "
-                       f"was not redundant: {'; '.join(why[:4])}",
+        # judged where the next fault began when it came before the bound
+        when = f"{deadline - r['t']:.1f} s after restoring {r['node']}" + (
+            ", when the next fault began," if deadline < r["t"] + bound else "")
+        return Verdict(NAME, False, f"{when} the pair was not redundant: {'; '.join(why[:4])}",
                        {"problems": why, "restore_at": r["t"]}, metrics,
-                       windows=[[x["t"], min(x["t"] + bound, end)] for x, _ in bad],
-                       signature=sig.unique([p for _, f in bad for _, p in f]))
+                       windows=[[x["t"], d] for x, d, _ in bad],
+                       signature=sig.unique([p for _, _, f in bad for _, p in f]))
     return Verdict(NAME, True, f"redundant again {max(times):.1f} s after the restore "
                    "(both keepalived, one MASTER + one BACKUP, checks and channels fine)",
                    {"restored_after_s": times}, metrics)
