@@ -112,7 +112,8 @@ def setup_failure(pair: Pair, test: str, out_dir: Path | None = None) -> Result:
 
 
 def run_fault(pair: Pair, fault: str, target: str = "owner", *, hold: float | None = None,
-              out_dir: Path | None = None, **params: Any) -> Result:
+              out_dir: Path | None = None, clients: list[str] | None = None,
+              **params: Any) -> Result:
     """One fault as the suites run it: workload on, fault injected and verified, held long
     enough for a failover under the bundle's timing (healed 2 s after the migration
     completed), healed, converged, checked, judged against the bundle's accepted risks."""
@@ -123,6 +124,7 @@ def run_fault(pair: Pair, fault: str, target: str = "owner", *, hold: float | No
         name=f"{fault}-{target}",
         steps=[Step(0, fault, target, hold, params, heal_once_moved=cls.removes_service)],
         expectations=list(getattr(pair.bundle, "risks", [])),
+        clients=list(clients or ["direct"]),
     )
     return run_scenario(pair, scenario, out_dir)
 

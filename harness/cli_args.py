@@ -24,6 +24,7 @@ environment (an option on the command line wins):
   VIPCHAOS_SUBNET      run, up: lab subnet for the pairs (default: the bundle's, else a free
                        /24 of 198.18.0.0/15)
   VIPCHAOS_FAULTS      run, list: only these faults, comma-separated (as --faults)
+  VIPCHAOS_CLIENTS     run: client profiles beside the direct writer (as --clients)
   VIPCHAOS_KEEP        run: 1 leaves the pairs running at the end (as --keep)
   VIPCHAOS_BASE_IMAGE  the base image the node image is built from (debian:sid-slim)
   VIPCHAOS_NETWORK     run, list, validate, up: the network profile (as --network: cloud)
@@ -298,6 +299,10 @@ def _add_selection(s: argparse.ArgumentParser) -> None:
     s.add_argument("--faults", metavar="F1,F2", help="only these faults (e.g. "
                    "kill-mysqld,crash-node; `vipchaos faults` lists them; env VIPCHAOS_FAULTS); "
                    "tests of no one fault (bring-up, smoke, lag) still run: -k narrows further")
+    s.add_argument("--clients", metavar="P1,P2", help="client profiles beside the direct "
+                   "writer: pool (a SQLAlchemy pool kept across failovers), pool-ping (with "
+                   "pre-ping), reader (stale reads); figures per profile in the report "
+                   "(env VIPCHAOS_CLIENTS)")
     s.add_argument("-m", metavar="MARKEXPR", help="pytest -m: only tests matching this marker "
                    "expression (markers: chaos, fault, bundle)")
     s.add_argument("-k", metavar="EXPR", help="pytest -k: only tests whose name matches "

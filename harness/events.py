@@ -24,8 +24,8 @@ Event = dict[str, Any]
 RUN, PHASE, FAULT, ACTION, STEP = "run", "phase", "fault", "action", "step"
 VRRP, CHECK, KLOG, VIP, ARP, PROC = "vrrp", "check", "klog", "vip", "arp", "proc"
 SERVICE, MLOG, STREAM = "service", "mlog", "stream"
-BEAT, OBSERVER_ERROR, OP, REPL, PROMOTION, FINAL, NOTE, LAB = (
-    "beat", "observer_error", "op", "repl", "promotion", "final", "note", "lab")
+BEAT, OBSERVER_ERROR, OP, REPL, PROMOTION, FINAL, NOTE, LAB, CLIENT = (
+    "beat", "observer_error", "op", "repl", "promotion", "final", "note", "lab", "client")
 
 #: fault phases: ``start`` (injected and verified; stamped when injection began,
 #: ``verified_at`` says when the effect was seen), ``healed`` (stamped when the heal began,
@@ -241,6 +241,25 @@ class OpEvent(TypedDict):
     error: NotRequired[str]
 
 
+class ClientEvent(TypedDict):
+    """One completed operation of a client profile (harness.clients; not ``direct``, whose
+    operations are ``op`` events): stamped when it completed, ``started`` when it began.
+    Figures only (harness.clientview): no checker reads them."""
+    t: float
+    kind: Literal["client"]
+    profile: str  # pool | pool-ping | reader
+    op: str  # write | read
+    id: str
+    outcome: str  # ok | fail | unknown (OP_TYPES without invoke)
+    started: float
+    node: NotRequired[str | None]  # the server the connection was to (@@hostname)
+    uuid: NotRequired[str | None]
+    worker: NotRequired[int]  # the pool's worker (one connection each)
+    expect: NotRequired[str]  # read: the acknowledged write it looked for
+    seen: NotRequired[bool]  # read: whether it found it (False: a stale read)
+    error: NotRequired[str]
+
+
 class ReplEvent(TypedDict):
     """One node's replication channel and GTID set, sampled every second."""
     t: float
@@ -315,4 +334,5 @@ KINDS: dict[str, type] = {
     PROC: ProcEvent, SERVICE: ServiceEvent, MLOG: MlogEvent, STREAM: StreamEvent,
     BEAT: BeatEvent, OBSERVER_ERROR: ObserverErrorEvent, OP: OpEvent, REPL: ReplEvent,
     PROMOTION: PromotionEvent, FINAL: FinalEvent, NOTE: NoteEvent, LAB: LabEvent,
+    CLIENT: ClientEvent,
 }

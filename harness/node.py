@@ -55,12 +55,14 @@ class _Connection(pymysql.Connection):
         return _PREFERRED_TLS if sslp == {} else super()._create_ssl_ctx(sslp)
 
 
-def connect(host: str, *, timeout: float = 3, database: str | None = None) -> pymysql.Connection:
-    """A PyMySQL connection with short timeouts (a hung server must not hang the harness)."""
+def connect(host: str, *, timeout: float = 3, database: str | None = None,
+            rows: str = "dict") -> pymysql.Connection:
+    """A PyMySQL connection with short timeouts (a hung server must not hang the harness).
+    ``rows="tuple"`` gives the DB-API's plain rows (a connection pool's library expects them)."""
     return _Connection(
         host=host, port=3306, user=ADMIN_USER, password=ADMIN_PASSWORD, database=database,
         connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout, autocommit=True,
-        cursorclass=pymysql.cursors.DictCursor,
+        cursorclass=pymysql.cursors.DictCursor if rows == "dict" else pymysql.cursors.Cursor,
     )
 
 

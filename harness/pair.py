@@ -661,9 +661,9 @@ class Pair:
         self.ensure_intended()
 
     # --- clients -----------------------------------------------------------------------
-    def connect_vip(self, timeout: float = 3) -> pymysql.Connection:
+    def connect_vip(self, timeout: float = 3, rows: str = "dict") -> pymysql.Connection:
         """A PyMySQL connection through the VIP, to the vipchaos database."""
-        return connect(self.topology.vip, timeout=timeout, database=DB)
+        return connect(self.topology.vip, timeout=timeout, database=DB, rows=rows)
 
     def _parallel(self, fn) -> list[Any]:
         with ThreadPoolExecutor(len(self.nodes)) as pool:

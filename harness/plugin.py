@@ -31,6 +31,7 @@ import pytest
 from harness import reaper
 from harness.api import bring_up, prepare, run_fault, setup_failure
 from harness.bundle import load_bundle, parse_ref, with_network, with_platform
+from harness.clients import parse_profiles
 from harness.engine import Engine
 from harness.errors import HarnessError
 from harness.exitcodes import (
@@ -74,6 +75,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--vipchaos-repeat", type=int, default=1, metavar="N",
                 help="run every chaos test N times (failover distributions: n, p50, p95, max "
                      "in the report)")
+    g.addoption("--vipchaos-clients", default=None, metavar="P1,P2",
+                help="client profiles beside the direct writer: pool, pool-ping, reader "
+                     "(harness.clients; env VIPCHAOS_CLIENTS)")
     g.addoption("--vipchaos-faults", default=None, metavar="F1,F2",
                 help="only these fault families (default: the bundle's `faults`, else all; "
                      "env VIPCHAOS_FAULTS)")
@@ -93,7 +97,13 @@ def pytest_configure(config: pytest.Config) -> None:
         keep=config.getoption("--vipchaos-keep") or None,
         subnet=config.getoption("--vipchaos-subnet"),
         faults=[f for f in faults.split(",") if f] if faults else None,
+        clients=[c for c in (config.getoption("--vipchaos-clients") or "").split(",") if c]
+        or None,
     )
+    try:
+        s.clients = parse_profiles(",".join(s.clients))
+    except ValueError as exc:
+        raise pytest.UsageError(f"--vipchaos-clients: {exc}") from exc
     if hasattr(config, "workerinput") and "vipchaos_run_dir" in config.workerinput:
         s.run_dir = Path(config.workerinput["vipchaos_run_dir"])
     config.stash[SETTINGS] = s
@@ -414,7 +424,8 @@ def chaos(pair, vipchaos_settings, request, vipchaos_rep):
         out = vipchaos_settings.run_dir / safe_name(
             f"{pair.bundle.name}-{fault}-{target}{rep}")
         request.node.stash[RESULT_DIR] = str(out)
-        return run_fault(pair, fault, target, hold=hold, out_dir=out, **params)
+        return run_fault(pair, fault, target, hold=hold, out_dir=out,
+                         clients=vipchaos_settings.clients, **params)
 
     return run
 

@@ -18,6 +18,7 @@ from typing import Any
 from harness import checkers
 from harness.checkers.query import bounds, run_info
 from harness.checkers.verdict import Verdict
+from harness.clientview import summarize as summarize_clients
 from harness.errors import ConfigError
 from harness.expectations import Expectation
 from harness.files import RunFileError, write_json
@@ -71,6 +72,7 @@ class Result:
             "fault_window": [min(starts), max(f["t"] for f in faults)] if starts else None,
             "duration_s": max((e["t"] for e in self.events), default=0.0),
             "faults": [f for f in faults],
+            "clients": summarize_clients(self.events),
         }
 
 

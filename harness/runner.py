@@ -41,6 +41,7 @@ def check_suites() -> None:
 
 def pytest_argv(*, bundles: list[str], suites: Path = SUITES_DIR, self_tests: bool = False,
                 incidents: bool = False, faults: list[str] | None = None,
+                clients: list[str] | None = None,
                 marker: str | None = None, keyword: str | None = None,
                 exitfirst: bool = False, workers: int = 1, repeat: int = 1,
                 run_dir: str | None = None, junitxml: str | None = None,
@@ -57,6 +58,8 @@ def pytest_argv(*, bundles: list[str], suites: Path = SUITES_DIR, self_tests: bo
         argv += ["--vipchaos-config", b]
     if faults:
         argv += ["--vipchaos-faults", ",".join(faults)]
+    if clients and clients != ["direct"]:
+        argv += ["--vipchaos-clients", ",".join(clients)]
     if marker:
         argv += ["-m", marker]
     if keyword:

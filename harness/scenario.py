@@ -19,6 +19,7 @@ from typing import Any
 
 from harness import conditions, wait
 from harness.checkers.query import lost_starts
+from harness.clients import start_clients, stop_clients
 from harness.expectations import Expectation
 from harness.faults import Fault
 from harness.history import Event, History
@@ -69,6 +70,8 @@ class Scenario:
     warmup: float = 1.5
     settle: float = 3.0  # writes kept going after the last heal
     expectations: list[Expectation] = field(default_factory=list)
+    #: client profiles (harness.clients); ``direct`` is the writer the verdicts stand on
+    clients: list[str] = field(default_factory=lambda: ["direct"])
 
     def timeline_end(self) -> float:
         ends = [(s.at or 0) + (0 if s.never else s.duration or 0) for s in self.steps]
@@ -86,6 +89,7 @@ def run_scenario(pair: Pair, scenario: Scenario, out_dir: Path | None = None) ->
     phase(name, "observe")
     observers: list = []
     writer: Writer | None = None
+    clients: list = []
     skipped = None
     try:
         history.add("phase", name="observe")
@@ -97,6 +101,8 @@ def run_scenario(pair: Pair, scenario: Scenario, out_dir: Path | None = None) ->
                         prefix=f"{scenario.name[:24]}-{int(time.time())}").start()
         log.info("%s: workload at %g writes/s through %s", name, scenario.rate,
                  pair.topology.vip)
+        clients = start_clients(scenario.clients, history, pair, writer, rate=scenario.rate,
+                                prefix=writer.prefix)
         skipped = _run_timeline(pair, scenario, recorder)
         history.add("phase", name="heal")
         phase(name, "heal")
@@ -112,6 +118,7 @@ def run_scenario(pair: Pair, scenario: Scenario, out_dir: Path | None = None) ->
             log.warning("healing after the run stopped: %s", exc)
         raise
     finally:
+        stop_clients(clients)
         if writer:
             writer.stop()
         recorder.heal_all(spare_never=True)

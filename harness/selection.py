@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from harness.bundle import bundle_names, parse_ref, with_network, with_platform
+from harness.clients import parse_profiles
 from harness.errors import ConfigError
 from harness.faults import fault_class
 from harness.platform import MATRIX
@@ -74,11 +75,15 @@ def selection(args, bundles: list[str], *, collect_only: bool, run_dir: str | No
                extra: list[str]) -> list[str]:
     env = Settings.from_env()
     faults = faults_arg(args.faults) if args.faults is not None else env.faults
+    try:
+        clients = parse_profiles(getattr(args, "clients", None) or ",".join(env.clients))
+    except ValueError as exc:
+        raise ConfigError(f"--clients: {exc}") from exc
     if args.repeat < 1:
         raise ConfigError(f"--repeat {args.repeat}: give 1 or more")
     return pytest_argv(
         bundles=[bundle_arg(b) for b in bundles], self_tests=args.self_tests,
-        incidents=args.incidents, faults=faults, marker=args.m, keyword=args.k,
+        incidents=args.incidents, faults=faults, clients=clients, marker=args.m, keyword=args.k,
         exitfirst=args.x, workers=getattr(args, "workers", None) or 1, repeat=args.repeat,
         run_dir=run_dir, junitxml=getattr(args, "junitxml", None),
         subnet=getattr(args, "subnet", None), keep=getattr(args, "keep", False),

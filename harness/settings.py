@@ -11,6 +11,8 @@ Environment variables (each also a command-line option; the option wins):
 - ``VIPCHAOS_FAULTS``: only these fault families, comma-separated
 - ``VIPCHAOS_NETWORK``: the lab network profile every bundle runs on (``cloud``: multicast
   dropped, gratuitous ARP ignored; harness.labnet)
+- ``VIPCHAOS_CLIENTS``: client profiles beside the direct writer, comma-separated
+  (``pool,pool-ping,reader``: harness.clients)
 - ``VIPCHAOS_PLATFORM``: the platform every bundle runs on instead of its own ``[platform]``
   (``mariadb-10.11``, ``database=mariadb-11.8,keepalived=2.3.3``: harness.platform)
 
@@ -28,7 +30,8 @@ from pathlib import Path
 
 DEFAULT_BUNDLES = ("seed", "hardened")
 ENV_VARS = ("VIPCHAOS_CONFIG", "VIPCHAOS_RUN_DIR", "VIPCHAOS_KEEP", "VIPCHAOS_BASE_IMAGE",
-            "VIPCHAOS_SUBNET", "VIPCHAOS_FAULTS", "VIPCHAOS_PLATFORM", "VIPCHAOS_NETWORK")
+            "VIPCHAOS_SUBNET", "VIPCHAOS_FAULTS", "VIPCHAOS_PLATFORM", "VIPCHAOS_NETWORK",
+            "VIPCHAOS_CLIENTS")
 
 
 @dataclass
@@ -42,6 +45,8 @@ class Settings:
     platform: str | None = None  # VIPCHAOS_PLATFORM (the CLI turns it into name@platform refs)
     network: str | None = None  # VIPCHAOS_NETWORK (name@cloud refs)
     engine: str = "local"  # DOCKER_HOST, for reports
+    #: client profiles of every run (harness.clients): ``direct`` first, always
+    clients: list[str] = field(default_factory=lambda: ["direct"])
     #: this process's xdist worker ("gw0", ...) or "" (a plain session): files a worker
     #: writes on its own carry it, so no two processes write one file
     worker: str = ""
@@ -68,6 +73,8 @@ class Settings:
         s.worker = env.get("PYTEST_XDIST_WORKER", "")
         if env.get("VIPCHAOS_FAULTS"):
             s.faults = [f.strip() for f in env["VIPCHAOS_FAULTS"].split(",") if f.strip()]
+        if env.get("VIPCHAOS_CLIENTS"):
+            s.clients = [c.strip() for c in env["VIPCHAOS_CLIENTS"].split(",") if c.strip()]
         for k, v in overrides.items():
             if v not in (None, [], ""):
                 setattr(s, k, v)

@@ -63,6 +63,8 @@ class Writer:
         self._server: str | None = None
         self._uuid: str | None = None
         self.counts = {"ok": 0, "fail": 0, "unknown": 0}
+        #: the id of the last acknowledged write (the reader profile reads it back)
+        self.last_ok: str | None = None
 
     def start(self) -> Writer:
         self._thread.start()
@@ -121,6 +123,8 @@ class Writer:
     def _outcome(self, kind: str, op_id: str, **fields) -> str:
         self.counts[kind] += 1
         self.history.add("op", type=kind, id=op_id, f="write", **fields)
+        if kind == "ok":
+            self.last_ok = op_id  # after it is in the history: a read begins after the ack
         return kind
 
     def _drop(self) -> None:

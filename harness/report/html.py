@@ -10,7 +10,7 @@ from typing import Any
 import jinja2
 
 import harness.report.distributions as distributions
-from harness import remedies
+from harness import clientview, remedies
 from harness.checkers.query import judged_events
 from harness.files import RunFileError, read_json, write_atomic
 from harness.history import load
@@ -130,7 +130,7 @@ def render_html(run_dir: Path) -> Path:
         tests=tests, run=run_dir.name, gate=gate(results), warnings=warnings, invariants=INVARIANTS,
         states=STATE_COLOURS, ops=OP_COLOURS, dist_rows=rows,
         dist_svg=distributions.strip_plot(rows), matrix=distributions.matrix(results),
-        remedies=remedies.for_results(results))
+        remedies=remedies.for_results(results), clients=clientview.aggregate(results))
     return write_atomic(run_dir / "index.html", html)
 
 

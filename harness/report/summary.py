@@ -9,8 +9,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from harness import clientview, remedies
 from harness import judge as judging
-from harness import remedies
 from harness.catalogue import INVARIANTS
 from harness.files import RunFileError, read_json, write_atomic, write_json
 
@@ -123,6 +123,7 @@ def write_summary_json(run_dir: Path, results: list[dict[str, Any]]) -> Path:
         "tests": len(results),
         "outcomes": {o: outcomes.count(o) for o in sorted(set(map(str, outcomes)))},
         "gate": gate(results), "results": rows,
+        "clients": clientview.aggregate(results),
         "remedies": remedies.for_results(results)})
 
 
