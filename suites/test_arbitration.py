@@ -90,10 +90,11 @@ def _judged(result: Result, claim) -> None:
 @pytest.mark.timeout(180)
 def test_isolated_owner(fault_run):
     """Fixed by arbitration: the cut-off owner stops reaching the gateway, goes to FAULT and
-    drops the VIP itself while still cut off, usually before the peer's master-down interval
-    ends (no dual ownership). It is a race (its check's phase against the last advert's, see
-    arbitrated/risks.toml): when lost, both hold the VIP only until the owner's check fails,
-    never until the heal. tutorial-rewrite keeps the VIP on the cut-off owner until the heal
+    drops the VIP itself while still cut off, before its peer can take it (within ~1.9 s of
+    the cut; the peer's master-down interval ends 2.6 s after it at the earliest: see
+    arbitrated/scripts/check_gateway.sh): no dual ownership at all. (With 3 pings and fall 2
+    it was a race the owner lost now and then.) tutorial-rewrite keeps the VIP on the cut-off
+    owner until the heal
     (dual ownership, declared in its risks.toml; `--vipchaos-config tutorial-rewrite` and the
     partition suite show it: not repeated here, it would cost a third pair in every run)."""
     result = fault_run("isolate-node", "owner")
@@ -110,8 +111,8 @@ def test_isolated_owner(fault_run):
         assert released is not None and released < healed, \
             f"{owner} kept the VIP until the heal at {healed:.2f}s (released: {released})"
         dual = r.verdict("single_owner").evidence["dual_windows"]
-        assert all(w["end"] <= released + 0.05 for w in dual), \
-            f"dual ownership outlived the owner's own release at {released:.2f}s: {dual}"
+        assert dual == [], f"the peer took the VIP before the owner released it at " \
+            f"{released:.2f}s: {dual}"
 
     _judged(result, claim)
 

@@ -142,12 +142,12 @@ def test_arbitrated_is_tutorial_rewrite_plus_one_gateway_check():
         added = [d[2:].strip() for d in delta if d.startswith("+ ")]
         assert sorted(added) == sorted(["vrrp_script chk_gateway {",
                                         f'script "{gw_script} {arb.topology.host_ip}"',
-                                        "interval 1", "fall 2", "rise 2", "weight 0", "}", "",
+                                        "interval 1", "fall 1", "rise 2", "weight 0", "}", "",
                                         "chk_gateway"])
         root = keepalived_conf.parse(a.keepalived_conf)
         chk = next(b for b in root.find("vrrp_script") if b.args == ["chk_gateway"])
         assert [chk.value(k) for k in ("interval", "fall", "rise", "weight")] == \
-            ["1", "2", "2", "0"]
+            ["1", "1", "2", "0"]
         tracked = root.find("vrrp_instance")[0].find("track_script")[0].children
         assert [t.keyword for t in tracked] == ["check_mysql", "chk_gateway"]
     assert arb.migration_bound_s() == rewrite.migration_bound_s()
