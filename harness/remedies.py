@@ -64,8 +64,13 @@ def load(path: Path, bundle: str) -> list[Remedy]:
     doc = TomlDoc.load(path, f"{bundle}/remedies.toml")
     items = doc.data.get("remedy", [])
     problems = doc.unknown_keys(doc.data, ("remedy",), (), "remedies.toml")
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        # `[remedy]` or `remedy = "..."` would otherwise load as no remedies at all
+        problems.append(f"{doc.where('remedy')}: remedy must be an array of tables: write "
+                        "each one under [[remedy]]")
+        items = []
     out = []
-    for i, item in enumerate(items if isinstance(items, list) else []):
+    for i, item in enumerate(items):
         problems += doc.unknown_keys(item, KEYS, ("remedy", i), "[[remedy]]")
         where = doc.where("remedy", i)
         if item.get("invariant") not in INVARIANTS:
