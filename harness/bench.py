@@ -8,6 +8,7 @@ import statistics
 import time
 from pathlib import Path
 
+from harness import clientview
 from harness.api import DualMasterPair, bring_up
 from harness.bundle import load_bundle
 from harness.engine import Engine
@@ -48,13 +49,14 @@ def bench_bringup(bundle: str = "seed", runs: int = 5) -> dict[str, float]:
 
 
 def bench_failover(bundles: list[str], fault: str, target: str, runs: int,
-                   run_dir: Path) -> str:
-    """``runs`` repetitions of one fault per bundle (a reset between runs); results land in
-    ``run_dir`` (its report shows the distributions). Returns the stats table."""
+                   run_dir: Path, clients: list[str] | None = None) -> str:
+    """``runs`` repetitions of one fault per bundle (a reset between runs), with the client
+    profiles ``clients``; results land in ``run_dir`` (its report shows the distributions).
+    Returns the stats tables."""
     for name in bundles:
         with DualMasterPair(name, run_dir=run_dir) as pair:
             for i in range(runs):
-                r = pair.chaos(fault, target)
+                r = pair.chaos(fault, target, clients=clients or ["direct"])
                 log.info("%s %s %d/%d: %s failover %s s", name, fault, i + 1, runs, r.outcome,
                          r.to_dict()["failover_s"])
     write_all(run_dir)
@@ -62,6 +64,34 @@ def bench_failover(bundles: list[str], fault: str, target: str, runs: int,
 
 
 def failover_stats(run_dirs: list) -> str:
-    """n, p50, p95, max of failover, write gap and dual ownership per fault and bundle."""
+    """n, p50, p95, max of failover, write gap and dual ownership per fault and bundle; and,
+    when client profiles ran, their downtime per bundle, fault and profile."""
     results = [r for d in run_dirs for r in load_results(d)]
-    return distributions.stats_table(distributions.stats(results))
+    table = distributions.stats_table(distributions.stats(results))
+    clients = client_stats_table(results)
+    return f"{table}\n\n{clients}" if clients else table
+
+
+def client_stats_table(results: list[dict]) -> str:
+    """Per bundle, fault and client profile: client-visible downtime (n, p50, p95, max),
+    errors by kind, writes on a non-owner, stale reads, the router's ARP lag. Empty when only
+    the direct writer ran."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in results:
+        if len(r.get("clients") or {}) > 1:
+            groups.setdefault((r.get("bundle") or "?", r.get("fault") or "-"), []).append(r)
+    if not groups:
+        return ""
+    rows = [("bundle", "fault", "profile", "n", "p50", "p95", "max", "non-owner", "stale",
+             "arp lag max", "errors")]
+    for (bundle, fault), rs in sorted(groups.items()):
+        for profile, a in clientview.aggregate(rs).items():
+            d, lag = a["downtime_s"], a.get("arp_lag_s") or {"n": 0}
+            rows.append((bundle, fault, profile, str(d["n"]),
+                         *(f"{d[q]:.2f}" if d["n"] else "-" for q in ("p50", "p95", "max")),
+                         str(a["writes_on_non_owner"]), str(a["stale_reads"]),
+                         f"{lag['max']:.2f}" if lag["n"] else "-",
+                         ", ".join(f"{k} {n}" for k, n in a["errors"].items()) or "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                     for r in rows)

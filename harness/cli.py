@@ -24,6 +24,7 @@ from harness.api import bring_up
 from harness.bench import bench_bringup, bench_failover, failover_stats
 from harness.bundle import load_bundle
 from harness.cli_args import build_parser as build_parser_for
+from harness.clients import parse_profiles
 from harness.engine import Engine
 from harness.errors import ConfigError, DockerUnavailable, HarnessError
 from harness.exitcodes import (
@@ -305,8 +306,12 @@ def cmd_bench(args) -> int:
                           "...) to measure, or run directories to aggregate")
     faults_arg(args.fault)
     run_dir = run_dir_for(args.run_dir, "bench-")
+    try:
+        clients = parse_profiles(args.clients)
+    except ValueError as exc:
+        raise ConfigError(f"--clients: {exc}") from exc
     print(bench_failover(args.config or ["seed", "hardened"], args.fault, args.target,
-                         args.runs, run_dir))
+                         args.runs, run_dir, clients=clients))
     print(f"report: {run_dir / 'index.html'}")
     return EXIT_PASS
 

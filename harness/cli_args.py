@@ -292,6 +292,9 @@ def build_parser(handlers: dict[str, Callable]) -> Parser:
     s.add_argument("--target", default="owner", help="owner | standby | a node name")
     s.add_argument("--runs", type=int, default=5, help="repetitions per bundle (default 5)")
     s.add_argument("--run-dir", help="where results go (default runs/bench-<timestamp>)")
+    s.add_argument("--clients", metavar="P1,P2", help="for failover: client profiles beside "
+                   "the direct writer (router, pool, pool-ping, reader); their downtime "
+                   "distributions per profile are printed too")
     return p
 
 
@@ -300,7 +303,8 @@ def _add_selection(s: argparse.ArgumentParser) -> None:
                    "kill-mysqld,crash-node; `vipchaos faults` lists them; env VIPCHAOS_FAULTS); "
                    "tests of no one fault (bring-up, smoke, lag) still run: -k narrows further")
     s.add_argument("--clients", metavar="P1,P2", help="client profiles beside the direct "
-                   "writer: pool (a SQLAlchemy pool kept across failovers), pool-ping (with "
+                   "writer: router (behind a router with its own ARP cache), pool (a SQLAlchemy "
+                   "pool kept across failovers), pool-ping (with "
                    "pre-ping), reader (stale reads); figures per profile in the report "
                    "(env VIPCHAOS_CLIENTS)")
     s.add_argument("-m", metavar="MARKEXPR", help="pytest -m: only tests matching this marker "

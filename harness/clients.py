@@ -14,6 +14,10 @@ through the VIP and records every operation as a ``client`` event (``harness.eve
   replaced when it is dead.
 - ``reader``: reads through the VIP the last write the ``direct`` writer had acknowledged
   before the read began; a read that does not find it is a stale read.
+- ``router``: the ``direct`` writer's behaviour (one connection, reconnecting after an error)
+  from a client namespace behind a router namespace with its own ARP cache
+  (``harness.clientnet``); the router's entry for the VIP (which node's MAC it points at) is
+  recorded as ``client`` events of op ``arp`` whenever it changes.
 
 The pool writes go into the same table as the writer's, with their own ids, so what a pooled
 connection wrote on a node that no longer held the VIP reaches the databases (and replication)
@@ -28,12 +32,15 @@ import threading
 import time
 from collections.abc import Callable
 
+from harness.clientnet import RoutedClientNet
 from harness.history import History
-from harness.pair import TABLE
+from harness.node import connect as connect_to
+from harness.pair import DB, TABLE
 from harness.workload import Writer, classify
 
-PROFILES = ("direct", "pool", "pool-ping", "reader")
+PROFILES = ("direct", "router", "pool", "pool-ping", "reader")
 POOL_SIZE = 4
+ARP_POLL_S = 0.1
 
 
 def parse_profiles(text: str | None) -> list[str]:
@@ -136,15 +143,40 @@ class PoolClient(_Client):
             self.engine.dispose()
 
 
-class Reader(_Client):
+class _Connected(_Client):
+    """A profile on one connection, opened again after an error (as the ``direct`` writer)."""
+
+    def __init__(self, history: History, connect: Callable[[], object], rate: float,
+                 prefix: str) -> None:
+        super().__init__(history, rate, prefix)
+        self.connect = connect
+        self._conn = None
+        self._server: str | None = None
+
+    def _open(self) -> None:
+        if self._conn is None:
+            self._conn = self.connect()
+            with self._conn.cursor() as cur:
+                cur.execute("SELECT @@hostname AS h")
+                self._server = cur.fetchone()["h"]
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+        self._conn, self._server = None, None
+
+    def close(self) -> None:
+        self._drop()
+
+
+class Reader(_Connected):
     profile = "reader"
 
     def __init__(self, history: History, connect: Callable[[], object], writer: Writer, *,
                  rate: float, prefix: str) -> None:
-        super().__init__(history, rate, prefix)
-        self.connect, self.writer = connect, writer
-        self._conn = None
-        self._server: str | None = None
+        super().__init__(history, connect, rate, prefix)
+        self.writer = writer
         self._threads = [threading.Thread(target=self._paced, args=(1.0 / rate, self.read),
                                           daemon=True, name="reader")]
 
@@ -155,11 +187,7 @@ class Reader(_Client):
         if expect is None:
             return "skip"
         try:
-            if self._conn is None:
-                self._conn = self.connect()
-                with self._conn.cursor() as cur:
-                    cur.execute("SELECT @@hostname AS h")
-                    self._server = cur.fetchone()["h"]
+            self._open()
             with self._conn.cursor() as cur:
                 cur.execute(f"SELECT COUNT(*) AS n FROM {TABLE} WHERE op_id = %s", (expect,))
                 seen = cur.fetchone()["n"] > 0
@@ -172,31 +200,124 @@ class Reader(_Client):
         self._record("read", op_id, started, "ok", expect=expect, seen=seen, node=self._server)
         return "ok"
 
-    def _drop(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):
-                self._conn.close()
-        self._conn, self._server = None, None
 
-    def close(self) -> None:
-        self._drop()
+class RouterClient(_Connected):
+    """Writes from the client namespace behind the router; a second thread (on the host)
+    records the router's ARP entry for the VIP whenever it changes."""
+
+    profile = "router"
+
+    def __init__(self, history: History, net: RoutedClientNet, *, rate: float, prefix: str,
+                 identity: str, macs: dict[str, str]) -> None:
+        vip = net.topology.vip
+        super().__init__(history, lambda: connect_to(vip, database=DB), rate, prefix)
+        self.net, self.identity = net, identity
+        self.macs = {mac.lower(): node for node, mac in macs.items() if mac}
+        self._entered = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._run, daemon=True, name="router"),
+            threading.Thread(target=self._watch_arp, daemon=True, name="router-arp")]
+
+    def start(self) -> RouterClient:
+        super().start()
+        self._entered.wait(10)
+        return self
+
+    def _run(self) -> None:
+        try:
+            self.net.enter()  # this thread only, for good: it ends with the client
+        except Exception as exc:
+            self._record("write", f"{self.prefix}-router-0", self.history.now(), "fail",
+                         error=f"cannot enter the client namespace: {exc}"[:200])
+            self._entered.set()
+            return
+        self._entered.set()
+        self._paced(1.0 / self.rate, lambda n: self.write(f"{self.prefix}-router-{n}"))
+
+    def write(self, op_id: str) -> str:
+        started = self.history.now()
+        try:
+            self._open()
+        except Exception as exc:
+            self._drop()
+            self._record("write", op_id, started, "fail", error=f"connect: {_brief(exc)}")
+            return "fail"
+        server = self._server
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(f"INSERT INTO {TABLE} (op_id, origin) VALUES (%s, "
+                            f"{self.identity})", (op_id,))
+        except Exception as exc:  # classified, never raised
+            self._drop()
+            outcome = classify(exc)
+            self._record("write", op_id, started, outcome, node=server, error=_brief(exc))
+            return outcome
+        self._record("write", op_id, started, "ok", node=server)
+        return "ok"
+
+    def _watch_arp(self) -> None:
+        last: tuple[str | None, bool] | None = None
+        while not self._stop.is_set():
+            try:
+                mac, state = self.net.vip_entry()
+            except Exception:  # a stalled or failed `ip`: the next sample tells
+                mac, state = None, "unreadable"
+            usable = bool(mac) and state.split(",")[0] not in ("FAILED", "INCOMPLETE")
+            if (mac, usable) != last:
+                last = (mac, usable)
+                self.history.add("client", profile=self.profile, op="arp", mac=mac,
+                                 state=state, node=self.macs.get((mac or "").lower()))
+            self._stop.wait(ARP_POLL_S)
 
 
 def start_clients(profiles: list[str], history: History, pair, writer: Writer, *,
                   rate: float, prefix: str) -> list[_Client]:
-    """Start every profile but ``direct`` (the writer the run already has)."""
+    """Start every profile but ``direct`` (the writer the run already has). If one cannot
+    start, those already started are stopped before the error propagates."""
     out: list[_Client] = []
-    for p in profiles:
-        if p in ("pool", "pool-ping"):
-            out.append(PoolClient(history, lambda: pair.connect_vip(rows="tuple"), rate=rate,
-                                  prefix=prefix, identity=pair.dialect.identity,
-                                  pre_ping=p == "pool-ping").start())
-        elif p == "reader":
-            out.append(Reader(history, pair.connect_vip, writer, rate=rate / 2,
-                              prefix=prefix).start())
+    try:
+        for p in profiles:
+            _start(p, out, history, pair, writer, rate=rate, prefix=prefix)
+    except BaseException:
+        stop_clients(out)
+        raise
     return out
 
 
+def _start(p: str, out: list[_Client], history: History, pair, writer: Writer, *,
+           rate: float, prefix: str) -> None:
+    if p == "router":
+        net = RoutedClientNet(pair.topology, pair.run_id, pair.network.parent)
+        out.append(_WithNet(net.up()))  # removed with the clients, after the writer stops
+        out.append(RouterClient(history, net, rate=rate, prefix=prefix,
+                                identity=pair.dialect.identity,
+                                macs={n.name: n.mac() for n in pair.nodes}).start())
+    elif p in ("pool", "pool-ping"):
+        out.append(PoolClient(history, lambda: pair.connect_vip(rows="tuple"), rate=rate,
+                              prefix=prefix, identity=pair.dialect.identity,
+                              pre_ping=p == "pool-ping").start())
+    elif p == "reader":
+        out.append(Reader(history, pair.connect_vip, writer, rate=rate / 2,
+                          prefix=prefix).start())
+
+
+class _WithNet(_Client):
+    """The router profile's namespaces as a member of the client list: removed when it stops
+    (``stop_clients`` stops in reverse order, so after the router's threads)."""
+
+    def __init__(self, net: RoutedClientNet) -> None:
+        self.net = net
+        self._threads = []
+        self._stop = threading.Event()
+
+    def close(self) -> None:
+        self.net.down()
+
+
 def stop_clients(clients: list[_Client]) -> None:
-    for c in clients:
+    for c in reversed(clients):
         c.stop()
+
+
+def _brief(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]

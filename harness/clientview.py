@@ -6,7 +6,8 @@ longest stretch without a successful operation that ends after the first fault b
 the last success before it to the first after; ``None`` with ``recovered: False`` when none
 came after); writes acknowledged by a node that held the VIP at no moment of the write (a
 pooled connection that outlived the failover); stale reads (a read through the VIP that did
-not find a write acknowledged before it began). ``direct`` is the harness's writer (``op``
+not find a write acknowledged before it began); for ``router``, how long after the VIP moved its
+ARP entry pointed at the new owner. ``direct`` is the harness's writer (``op``
 events); the others are ``client`` events. These are figures, not verdicts: the invariants are
 judged on the direct writer.
 """
@@ -50,7 +51,7 @@ def _operations(events: list[Event]) -> dict[str, list[dict[str, Any]]]:
             out.setdefault("direct", []).append(
                 {"started": invoked.get(e["id"], e["t"]), "t": e["t"], "op": "write",
                  "outcome": e["type"], "node": e.get("node"), "error": e.get("error")})
-        elif e["kind"] == "client":
+        elif e["kind"] == "client" and e["op"] != "arp":
             out.setdefault(e["profile"], []).append(
                 {"started": e.get("started", e["t"]), "t": e["t"], "op": e["op"],
                  "outcome": e["outcome"], "node": e.get("node"), "error": e.get("error"),
@@ -86,6 +87,29 @@ def _downtime(oks: list[float], fault_at: float | None) -> tuple[float | None, b
     return round(max((b - a for a, b in pairwise(marks)), default=0.0), 3), True
 
 
+def _arp_lag(events: list[Event], fault_at: float | None) -> tuple[float | None, int]:
+    """The router's ARP view after the first fault: (the longest time from a node's taking the
+    VIP to the router's entry pointing at that node's MAC, None when it never did or no node
+    took the VIP; the number of times the entry changed)."""
+    arp = [e for e in events if e["kind"] == "client" and e["op"] == "arp"]
+    if fault_at is None or not arp:
+        return None, 0
+    changes = sum(1 for e in arp if e["t"] >= fault_at)
+    takes = [e for e in events if e["kind"] == "vip" and e.get("held") is True
+             and e["t"] >= fault_at]
+    lags = []
+    for take in takes:
+        before = [e for e in arp if e["t"] <= take["t"]]
+        if before and before[-1].get("node") == take["node"]:
+            lags.append(0.0)  # the entry already pointed there
+            continue
+        after = [e["t"] for e in arp if e["t"] > take["t"] and e.get("node") == take["node"]]
+        if not after:
+            return None, changes
+        lags.append(after[0] - take["t"])
+    return (round(max(lags), 3) if lags else None), changes
+
+
 def summarize(events: list[Event]) -> dict[str, dict[str, Any]]:
     """``{profile: figures}`` for every profile that ran (summary.json's ``clients``)."""
     events = sorted(events, key=lambda e: e["t"])
@@ -108,6 +132,8 @@ def summarize(events: list[Event]) -> dict[str, dict[str, Any]]:
             "non_owner_nodes": sorted({o["node"] for o in off_owner}),
             "reads": len(reads), "stale_reads": sum(1 for o in reads if o["seen"] is False),
         }
+        if profile == "router":
+            out[profile]["arp_lag_s"], out[profile]["arp_changes"] = _arp_lag(events, fault_at)
     return out
 
 
@@ -115,6 +141,11 @@ def _percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of a non-empty list."""
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, -(-len(ordered) * q // 100) - 1))]
+
+
+def _spread(d: list[float]) -> dict[str, Any]:
+    return {"n": len(d), "p50": _percentile(d, 50), "p95": _percentile(d, 95),
+            "max": max(d)} if d else {"n": 0}
 
 
 def aggregate(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -126,7 +157,7 @@ def aggregate(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         for profile, f in (r.get("clients") or {}).items():
             a = out.setdefault(profile, {"tests": 0, "downtimes": [], "errors": Counter(),
                                          "writes_on_non_owner": 0, "stale_reads": 0,
-                                         "not_recovered": []})
+                                         "not_recovered": [], "arp_lags": []})
             a["tests"] += 1
             if f.get("downtime_s") is not None:
                 a["downtimes"].append(f["downtime_s"])
@@ -135,9 +166,12 @@ def aggregate(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             a["errors"].update(f.get("errors") or {})
             a["writes_on_non_owner"] += f.get("writes_on_non_owner") or 0
             a["stale_reads"] += f.get("stale_reads") or 0
+            if f.get("arp_lag_s") is not None:
+                a["arp_lags"].append(f["arp_lag_s"])
     for a in out.values():
-        d = a.pop("downtimes")
-        a["downtime_s"] = {"n": len(d), "p50": _percentile(d, 50), "p95": _percentile(d, 95),
-                           "max": max(d)} if d else {"n": 0}
+        a["downtime_s"] = _spread(a.pop("downtimes"))
+        lags = a.pop("arp_lags")
+        if lags:
+            a["arp_lag_s"] = _spread(lags)
         a["errors"] = dict(sorted(a["errors"].items()))
     return out

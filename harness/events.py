@@ -243,16 +243,20 @@ class OpEvent(TypedDict):
 
 class ClientEvent(TypedDict):
     """One completed operation of a client profile (harness.clients; not ``direct``, whose
-    operations are ``op`` events): stamped when it completed, ``started`` when it began.
-    Figures only (harness.clientview): no checker reads them."""
+    operations are ``op`` events): stamped when it completed, ``started`` when it began; or
+    (op ``arp``) a change of the router profile's ARP entry for the VIP. Figures only
+    (harness.clientview): no checker reads them."""
     t: float
     kind: Literal["client"]
-    profile: str  # pool | pool-ping | reader
-    op: str  # write | read
-    id: str
-    outcome: str  # ok | fail | unknown (OP_TYPES without invoke)
-    started: float
-    node: NotRequired[str | None]  # the server the connection was to (@@hostname)
+    profile: str  # router | pool | pool-ping | reader
+    op: str  # write | read | arp
+    id: NotRequired[str]  # write, read
+    outcome: NotRequired[str]  # write, read: ok | fail | unknown (OP_TYPES without invoke)
+    started: NotRequired[float]  # write, read
+    mac: NotRequired[str | None]  # arp: the MAC the router's entry holds (None: no entry)
+    state: NotRequired[str]  # arp: the entry's state (REACHABLE, STALE, FAILED, none, ...)
+    node: NotRequired[str | None]  # the server the connection was to (@@hostname); arp:
+    # the node whose MAC the entry holds
     uuid: NotRequired[str | None]
     worker: NotRequired[int]  # the pool's worker (one connection each)
     expect: NotRequired[str]  # read: the acknowledged write it looked for

@@ -34,7 +34,7 @@ _me: tuple[int, str] | None = None
 
 @dataclass(frozen=True)
 class Resource:
-    kind: str  # "container" | "network" | "chain" | "link"
+    kind: str  # "container" | "netns" | "network" | "chain" | "link"
     name: str
     run_id: str = ""  # "" when unknown
     owner: str = ""  # "" when unrecorded (old code): counts as dead
@@ -127,4 +127,4 @@ def dead(resources: list[Resource]) -> list[Resource]:
 
 
 #: the order of removal: users before what they use
-ORDER = {"container": 0, "network": 1, "chain": 2, "link": 3}
+ORDER = {"container": 0, "netns": 1, "network": 2, "chain": 3, "link": 4}

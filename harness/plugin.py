@@ -76,7 +76,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="run every chaos test N times (failover distributions: n, p50, p95, max "
                      "in the report)")
     g.addoption("--vipchaos-clients", default=None, metavar="P1,P2",
-                help="client profiles beside the direct writer: pool, pool-ping, reader "
+                help="client profiles beside the direct writer: router, pool, pool-ping, reader "
                      "(harness.clients; env VIPCHAOS_CLIENTS)")
     g.addoption("--vipchaos-faults", default=None, metavar="F1,F2",
                 help="only these fault families (default: the bundle's `faults`, else all; "

@@ -1,5 +1,6 @@
 """Listing and removing what runs left: Docker's containers and networks (by label, through
-the engine) and the host's links and iptables chains (``harness.labnet``), judged by their
+the engine) and the host's links and iptables chains (``harness.labnet``) and the router
+profile's namespaces (``harness.clientnet``), judged by their
 owners' liveness (``harness.ownership``). Every session that creates pairs calls
 ``reap_dead`` first; ``vipchaos clean`` and ``vipchaos down`` use the rest."""
 
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from harness import labnet
+from harness import clientnet, labnet
 from harness.errors import HarnessError
 from harness.ownership import ORDER, Resource, dead
 
@@ -17,7 +18,7 @@ def inventory(engine, *, everything: bool = False) -> list[Resource]:
     ``everything`` also lists unrecognised ``vc-*`` links and ``VC-*`` chains. ``engine`` None
     (Docker unreachable): the host's only."""
     with labnet.host_lock():  # a link is being made and labelled under this lock
-        host = labnet.host_resources(everything=everything)
+        host = labnet.host_resources(everything=everything) + clientnet.host_resources()
     docker = engine.resources() if engine is not None else []
     return sorted(docker + host, key=lambda r: (ORDER[r.kind], r.name))
 
@@ -31,6 +32,8 @@ def remove(engine, resources: list[Resource],
         try:
             if res.kind in ("container", "network"):
                 engine.remove(res)
+            elif res.kind == "netns":
+                clientnet.remove_netns(res.name)
             else:
                 labnet.remove_host_resource(res)
             done.append(res.name)

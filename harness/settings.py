@@ -12,7 +12,7 @@ Environment variables (each also a command-line option; the option wins):
 - ``VIPCHAOS_NETWORK``: the lab network profile every bundle runs on (``cloud``: multicast
   dropped, gratuitous ARP ignored; harness.labnet)
 - ``VIPCHAOS_CLIENTS``: client profiles beside the direct writer, comma-separated
-  (``pool,pool-ping,reader``: harness.clients)
+  (``router,pool,pool-ping,reader``: harness.clients)
 - ``VIPCHAOS_PLATFORM``: the platform every bundle runs on instead of its own ``[platform]``
   (``mariadb-10.11``, ``database=mariadb-11.8,keepalived=2.3.3``: harness.platform)
 

@@ -1,8 +1,8 @@
-"""What the application sees (harness.clients): the pool, pool-with-pre-ping and reader
-profiles beside the direct writer, through one failover of the hardened pair. Each profile
+"""What the application sees (harness.clients): the router, pool, pool-with-pre-ping and
+reader profiles beside the direct writer, through one failover of the hardened pair. Each profile
 must have been observed before and after the fault, and its client-visible downtime measured
 (a profile that never recovered is a finding, not a pass). `make test` runs this one test;
-`vipchaos run --clients pool,pool-ping,reader` runs every chaos test with them."""
+`vipchaos run --clients router,pool,pool-ping,reader` runs every chaos test with them."""
 
 import pytest
 
@@ -10,7 +10,7 @@ from harness.api import run_fault
 from harness.outcome import assert_outcome
 from harness.results import safe_name
 
-PROFILES = ["direct", "pool", "pool-ping", "reader"]
+PROFILES = ["direct", "router", "pool", "pool-ping", "reader"]
 
 
 @pytest.mark.chaos
@@ -29,3 +29,6 @@ def test_every_client_profile_sees_the_failover(pair, vipchaos_settings, record_
         assert f["recovered"] and f["downtime_s"] is not None, \
             f"{profile}: no successful operation after the fault ({f})"
     assert seen["reader"]["reads"] > 0
+    # the router's ARP entry was watched and followed the VIP to its new owner
+    assert seen["router"]["arp_changes"] >= 1 and seen["router"]["arp_lag_s"] is not None, \
+        f"router: its ARP entry never pointed at the new owner ({seen['router']})"

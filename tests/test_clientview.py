@@ -4,6 +4,7 @@ a node that no longer held the VIP, stale reads; and their aggregate over a run.
 import pytest
 from histories import failover_history, fault, run, vip
 
+from harness.bench import client_stats_table
 from harness.clients import PROFILES, parse_profiles
 from harness.clientview import aggregate, error_kind, summarize
 
@@ -18,10 +19,11 @@ def test_profiles_are_parsed_with_direct_first():
     assert parse_profiles("reader,pool") == ["direct", "reader", "pool"]
     assert parse_profiles("pool,direct,pool") == ["direct", "pool"]
     assert parse_profiles("") == ["direct"] and parse_profiles(None) == ["direct"]
-    with pytest.raises(ValueError, match="unknown client profile 'router'; profiles: direct, "
-                                         "pool, pool-ping, reader"):
-        parse_profiles("pool,router")
-    assert PROFILES == ("direct", "pool", "pool-ping", "reader")
+    assert parse_profiles("router") == ["direct", "router"]
+    with pytest.raises(ValueError, match="unknown client profile 'nat'; profiles: direct, "
+                                         "router, pool, pool-ping, reader"):
+        parse_profiles("pool,nat")
+    assert PROFILES == ("direct", "router", "pool", "pool-ping", "reader")
 
 
 def test_error_kinds():
@@ -130,3 +132,77 @@ def test_aggregate_percentiles_by_nearest_rank():
     rows = [{"clients": {"direct": {"downtime_s": float(i)}}} for i in range(1, 21)]
     d = aggregate(rows)["direct"]["downtime_s"]
     assert d == {"n": 20, "p50": 10.0, "p95": 19.0, "max": 20.0}
+
+
+def arp(t, node, mac=None, state="REACHABLE"):
+    return {"t": t, "kind": "client", "profile": "router", "op": "arp",
+            "mac": mac or (f"02:00:00:00:00:0{node[-1]}" if node else None), "state": state,
+            "node": node}
+
+
+def test_the_router_entry_following_the_new_owner_late_is_its_arp_lag():
+    """node2 took the VIP at 4.0 (failover_history); the router's entry pointed at node1 until
+    it expired and was resolved again at 4.3: lag 0.3 s, one change after the fault (the
+    entry learnt before the fault is not counted); ARP samples are not operations."""
+    ev = [*failover_history(), arp(0.6, "node1"), arp(4.3, "node2"),
+          client(1.0, "router"), client(5.0, "router", node="node2")]
+    r = summarize(ev)["router"]
+    assert (r["arp_lag_s"], r["arp_changes"]) == (0.3, 1)
+    assert (r["ops"], r["ok"]) == (2, 2)
+    assert "arp_lag_s" not in summarize(failover_history())["direct"]
+
+
+def test_a_router_entry_that_never_pointed_at_the_new_owner_has_no_lag():
+    ev = [*failover_history(), arp(0.6, "node1"), arp(3.0, None, state="none"),
+          arp(4.6, "node1", state="STALE"), client(1.0, "router")]
+    assert (summarize(ev)["router"]["arp_lag_s"], summarize(ev)["router"]["arp_changes"]) == \
+        (None, 2)
+
+
+def test_a_router_entry_already_pointing_at_the_new_owner_lags_zero():
+    ev = [*failover_history(), arp(0.6, "node1"), arp(3.9, "node2"), client(1.0, "router")]
+    assert summarize(ev)["router"]["arp_lag_s"] == 0.0
+
+
+def test_the_longest_of_several_moves_is_the_arp_lag():
+    ev = [*failover_history(), vip(9.0, "node2", False), vip(9.2, "node1", True),
+          arp(0.6, "node1"), arp(4.1, "node2"), arp(9.7, "node1"), client(1.0, "router")]
+    r = summarize(ev)["router"]
+    assert (r["arp_lag_s"], r["arp_changes"]) == (0.5, 2)
+
+
+def test_no_arp_lag_without_a_fault_or_without_samples():
+    ev = [e for e in failover_history() if e["kind"] != "fault"]
+    assert summarize([*ev, arp(0.6, "node1"), client(1.0, "router")])["router"]["arp_lag_s"] \
+        is None
+    r = summarize([*failover_history(), client(1.0, "router")])["router"]
+    assert (r["arp_lag_s"], r["arp_changes"]) == (None, 0)
+
+
+def test_aggregate_spreads_the_router_arp_lag():
+    rows = [{"clients": {"router": {"downtime_s": 1.0, "arp_lag_s": lag}}}
+            for lag in (0.0, 0.4, None, 1.2)]
+    out = aggregate(rows)["router"]
+    assert out["arp_lag_s"] == {"n": 3, "p50": 0.4, "p95": 1.2, "max": 1.2}
+    assert "arp_lag_s" not in aggregate([{"clients": {"direct": {"downtime_s": 1.0}}}])["direct"]
+
+
+def test_bench_prints_client_distributions_per_bundle_fault_and_profile():
+    def res(bundle, fault, direct, router, lag=None):
+        return {"bundle": bundle, "fault": fault, "clients": {
+            "direct": {"downtime_s": direct, "recovered": True, "errors": {}},
+            "router": {"downtime_s": router, "recovered": True, "arp_lag_s": lag,
+                       "errors": {"cannot connect": 2}, "writes_on_non_owner": 1}}}
+    table = client_stats_table([res("seed", "kill-mysqld", 3.0, 3.5, 0.2),
+                                res("seed", "kill-mysqld", 2.0, 2.5, None),
+                                {"bundle": "seed", "fault": "crash-node",
+                                 "clients": {"direct": {"downtime_s": 1.0}}}])
+    lines = table.splitlines()
+    assert lines[0].split() == ["bundle", "fault", "profile", "n", "p50", "p95", "max",
+                                "non-owner", "stale", "arp", "lag", "max", "errors"]
+    assert lines[1].split() == ["seed", "kill-mysqld", "direct", "2", "2.00", "3.00", "3.00",
+                                "0", "0", "-", "-"]
+    assert lines[2].split() == ["seed", "kill-mysqld", "router", "2", "2.50", "3.50", "3.50",
+                                "2", "0", "0.20", "cannot", "connect", "4"]
+    assert len(lines) == 3  # crash-node ran the direct writer only
+    assert client_stats_table([{"clients": {"direct": {"downtime_s": 1.0}}}]) == ""

@@ -1,0 +1,96 @@
+"""The router profile's namespaces (harness.clientnet): the router's address, and how a
+reaper finds them and their owner (with ``ip`` faked: the real thing runs in the chaos
+suite's router profile)."""
+
+import ipaddress
+import json
+import subprocess
+
+import pytest
+
+from harness import clientnet, ownership
+from harness.bundle.topology import NodeSpec, Topology
+from harness.errors import NetworkSetupError
+
+
+def topo(subnet="198.18.151.0/24", host="198.18.151.1", vip="198.18.151.100",
+         nodes=("198.18.151.11", "198.18.151.12")):
+    return Topology(ipaddress.IPv4Network(subnet), host, vip, 51, "eth0",
+                    tuple(NodeSpec(f"node{i}", ip, 100 - i, i) for i, ip in enumerate(nodes, 1)))
+
+
+def test_the_router_takes_the_highest_free_address():
+    assert clientnet.router_address(topo()) == "198.18.151.254"
+    assert clientnet.router_address(topo(vip="198.18.151.254")) == "198.18.151.253"
+    assert clientnet.router_address(topo(
+        subnet="10.0.0.0/29", host="10.0.0.6", vip="10.0.0.5",
+        nodes=("10.0.0.1", "10.0.0.2"))) == "10.0.0.4"
+
+
+def test_a_full_subnet_is_a_clear_error():
+    with pytest.raises(NetworkSetupError, match=r"no free address .* use a larger subnet"):
+        clientnet.router_address(topo(subnet="10.0.0.0/30", host="10.0.0.1", vip="10.0.0.2",
+                                      nodes=("10.0.0.2",)))
+
+
+def test_namespace_names():
+    net = clientnet.RoutedClientNet(topo(), "abc123", "vc-abc123-p")
+    assert (net.router, net.client) == ("vc-abc123-r", "vc-abc123-c")
+    assert clientnet.NETNS_RE.match("vc-abc123-r").groups() == ("abc123", "r")
+    assert clientnet.NETNS_RE.match("vc-abc123-p") is None
+    assert clientnet.NETNS_RE.match("other-r") is None
+
+
+def fake_ip(monkeypatch, netns, aliases):
+    calls = []
+
+    def run(cmd, check=True, timeout=30, input=None):
+        calls.append(cmd)
+        if cmd[:4] == ["ip", "-j", "netns", "list"]:
+            out = json.dumps([{"name": n} for n in netns])
+        elif cmd[:2] == ["ip", "-n"] and "link" in cmd:
+            alias = aliases.get(cmd[2])
+            out = json.dumps([{"ifname": "lab0", "ifalias": alias}] if alias else [])
+        else:
+            out = ""
+        return subprocess.CompletedProcess(cmd, 0, out, "")
+
+    monkeypatch.setattr(clientnet.hostcmd, "run", run)
+    return calls
+
+
+def test_the_reaper_finds_namespaces_with_their_router_s_owner(monkeypatch):
+    tag = ownership.tag("abc123", "host:42:9:ns")
+    fake_ip(monkeypatch, ["vc-abc123-c", "vc-abc123-r", "vc-dead01-c", "mine", "vc-x-p"],
+            {"vc-abc123-r": tag})
+    found = {(r.kind, r.name, r.run_id, r.owner) for r in clientnet.host_resources()}
+    assert found == {("netns", "vc-abc123-r", "abc123", "host:42:9:ns"),
+                     ("netns", "vc-abc123-c", "abc123", "host:42:9:ns"),
+                     ("netns", "vc-dead01-c", "dead01", "")}
+
+
+def test_a_tag_of_another_run_is_no_owner(monkeypatch):
+    fake_ip(monkeypatch, ["vc-abc123-r"], {"vc-abc123-r": ownership.tag("zzz", "h:1:2:3")})
+    assert [r.owner for r in clientnet.host_resources()] == [""]
+
+
+def test_namespaces_go_after_containers_and_before_networks_and_links():
+    order = ownership.ORDER
+    assert order["container"] < order["netns"] < order["network"] < order["link"]
+
+
+def test_a_failed_setup_removes_what_it_made_and_says_what_it_needs(monkeypatch):
+    calls = []
+
+    def run(cmd, check=True, timeout=30, input=None):
+        calls.append(cmd)
+        if "macvlan" in cmd:
+            raise clientnet.CommandError(" ".join(cmd), 2, "RTNETLINK answers: Not permitted")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(clientnet.hostcmd, "run", run)
+    net = clientnet.RoutedClientNet(topo(), "abc123", "vc-abc123-p")
+    with pytest.raises(NetworkSetupError, match="needs root"):
+        net.up()
+    assert calls[-2:] == [["ip", "netns", "del", "vc-abc123-c"],
+                          ["ip", "netns", "del", "vc-abc123-r"]]
