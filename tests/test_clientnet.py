@@ -4,11 +4,16 @@ suite's router profile)."""
 
 import ipaddress
 import json
+import os
+import secrets
+import shutil
+import socket
 import subprocess
+import threading
 
 import pytest
 
-from harness import clientnet, ownership
+from harness import clientnet, hostcmd, ownership, reaper
 from harness.bundle.topology import NodeSpec, Topology
 from harness.errors import NetworkSetupError
 
@@ -94,3 +99,65 @@ def test_a_failed_setup_removes_what_it_made_and_says_what_it_needs(monkeypatch)
         net.up()
     assert calls[-2:] == [["ip", "netns", "del", "vc-abc123-c"],
                           ["ip", "netns", "del", "vc-abc123-r"]]
+
+
+needs_netns = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("ip") is None or shutil.which("iptables") is None,
+    reason="real namespaces need root, iproute2 and iptables")
+
+
+@pytest.fixture
+def lab_parent():
+    """A throwaway veth pair standing in for the lab's links, tagged with this process as
+    their owner (as ``LabNetwork`` tags them)."""
+    run_id = secrets.token_hex(3)
+    parent = f"vc-{run_id}-p"
+    subprocess.run(["ip", "link", "add", parent, "type", "veth", "peer", "name",
+                    f"vc-{run_id}-h"], check=True)
+    for link in (parent, f"vc-{run_id}-h"):
+        subprocess.run(["ip", "link", "set", "dev", link, "alias",
+                        ownership.tag(run_id, ownership.process_owner())], check=True)
+    subprocess.run(["ip", "link", "set", parent, "up"], check=True)
+    yield run_id, parent
+    subprocess.run(["ip", "link", "del", parent], check=False)
+    for side in "rc":
+        subprocess.run(["ip", "netns", "del", f"vc-{run_id}-{side}"], check=False,
+                       capture_output=True)
+
+
+def namespaces() -> set[str]:
+    return {n["name"] for n in json.loads(
+        subprocess.run(["ip", "-j", "netns", "list"], capture_output=True, text=True).stdout
+        or "[]")}
+
+
+@needs_netns
+def test_real_namespaces_route_the_client_and_a_dead_owner_s_are_reaped(lab_parent,
+                                                                        monkeypatch):
+    """Made for real: the client's thread is in its namespace (its default route is the
+    router), the router's lab leg carries the owner; a live owner's namespaces stay when the
+    next run reaps, a dead one's (kill -9: the tag names a process that is gone) go."""
+    run_id, parent = lab_parent
+    net = clientnet.RoutedClientNet(topo(), run_id, parent).up()
+    assert {net.router, net.client} <= namespaces()
+    seen = {}
+
+    def in_client():
+        net.enter()
+        with open("/proc/thread-self/net/route") as f:
+            seen["routes"] = f.read()
+
+    t = threading.Thread(target=in_client)
+    t.start()
+    t.join()
+    routes = [line.split()[:3] for line in seen["routes"].splitlines()[1:]]
+    assert ["eth0", "00000000", "010200C0"] in routes  # default via 192.0.2.1 (the router)
+    assert {r[0] for r in routes} == {"eth0"}  # and nothing of the host's
+    reaper.reap_dead(None, runs={run_id})
+    assert {net.router, net.client} <= namespaces()  # alive: kept
+    dead = f"{socket.gethostname()}:999999:1:{ownership._pid_namespace()}"
+    hostcmd.run(["ip", "-n", net.router, "link", "set", "dev", "lab0", "alias",
+                 ownership.tag(run_id, dead)])
+    reaper.reap_dead(None, runs={run_id})
+    assert not {net.router, net.client} & namespaces()
+    net.down()  # safe to repeat
