@@ -19,6 +19,7 @@ from collections import Counter
 from itertools import pairwise
 from typing import Any
 
+from harness.checkers.query import states_during
 from harness.events import Event
 
 _ERRNO = re.compile(r"\((\d{4}),")
@@ -69,8 +70,7 @@ def _holding(events: list[Event]) -> dict[str, list[tuple[float, bool | None]]]:
 
 def _held_during(changes: list[tuple[float, bool | None]], a: float, b: float) -> bool | None:
     """Whether the node held the VIP at some moment of [a, b]; None when unobserved."""
-    before = [h for t, h in changes if t <= a]
-    states = ({before[-1]} if before else set()) | {h for t, h in changes if a < t <= b}
+    states = states_during(changes, a, b)
     if True in states:
         return True
     return None if None in states or not states else False

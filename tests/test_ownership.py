@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import labnet, ownership, reaper
+from harness import clientnet, labnet, ownership, reaper
 from harness.ownership import Resource
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,17 +129,21 @@ def test_reap_dead_removes_only_dead_owners_users_first(monkeypatch):
     host = [Resource("link", "vc-dead-h", "dead", gone), Resource("link", "vc-live-h", "live", me),
             Resource("chain", "VC-dead", "dead", gone)]
     removed_host: list[str] = []
+    spaces = [Resource("netns", "vc-dead-r", "dead", gone),
+              Resource("netns", "vc-live-r", "live", me)]
     monkeypatch.setattr(labnet, "host_resources", lambda everything=False: host)
     monkeypatch.setattr(labnet, "remove_host_resource", lambda r: removed_host.append(r.name))
+    monkeypatch.setattr(clientnet, "host_resources", lambda: spaces)
+    monkeypatch.setattr(clientnet, "remove_netns", removed_host.append)
     monkeypatch.setattr(labnet, "LOCK_DIRS", (Path(os.environ.get("TMPDIR", "/tmp")),))
 
     assert reaper.reap_dead(engine, runs={"live", "old"}) == ["c-old"]
     said: list[str] = []
     removed = reaper.reap_dead(engine, say=said.append)
-    assert removed == ["c-dead", "net-dead", "VC-dead", "vc-dead-h"]  # in that order
+    assert removed == ["c-dead", "vc-dead-r", "net-dead", "VC-dead", "vc-dead-h"]  # in order
     assert engine.removed == ["c-old", "c-dead", "net-dead"]
-    assert removed_host == ["VC-dead", "vc-dead-h"]
-    assert len(said) == 4 and all(s.startswith("removing ") for s in said)
+    assert removed_host == ["vc-dead-r", "VC-dead", "vc-dead-h"]
+    assert len(said) == 5 and all(s.startswith("removing ") for s in said)
 
 
 # --- on the real engine ---------------------------------------------------------------------
@@ -228,6 +232,7 @@ def test_clean_lists_what_it_will_remove_and_keeps_live_runs(monkeypatch, capsys
     monkeypatch.setattr(cli, "Engine", lambda: engine)
     monkeypatch.setattr(labnet, "host_resources", lambda everything=False: host)
     monkeypatch.setattr(labnet, "remove_host_resource", lambda r: host.remove(r))
+    monkeypatch.setattr(clientnet, "host_resources", lambda: [])
     monkeypatch.setattr(labnet, "LOCK_DIRS", (Path(os.environ.get("TMPDIR", "/tmp")),))
 
     assert cli.main(["clean", "--dry-run"]) == 0

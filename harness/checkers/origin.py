@@ -11,7 +11,7 @@ the replication checker's."""
 from __future__ import annotations
 
 import harness.checkers.signature as sig
-from harness.checkers.query import judged_events, node_names
+from harness.checkers.query import judged_events, node_names, states_during
 from harness.checkers.verdict import Verdict, unknown
 from harness.history import Event
 
@@ -35,7 +35,7 @@ def check_origin(events: list[Event]) -> Verdict:
     second, orphan, blind = [], [], 0
     for w in oks:
         by, a, b = w["node"], invoked.get(w["id"], w["t"]), w["t"]
-        seen = {n: _states(changes[n], a, b) for n in nodes}
+        seen = {n: states_during(changes[n], a, b) for n in nodes}
         if True in seen.get(by, set()):
             continue  # it held the VIP at some instant of the request: the commit may be then
         others = [n for n in nodes if n != by and True in seen[n]]
@@ -61,11 +61,3 @@ def check_origin(events: list[Event]) -> Verdict:
     return Verdict(NAME, True, f"every write committed on the VIP's holder "
                    f"({len(orphan)} while nobody held it, by a surviving connection)",
                    evidence, metrics)
-
-
-def _states(changes: list[tuple[float, bool | None]], a: float, b: float) -> set:
-    """The states a node was in during [a, b] (its last known state at ``a``, then every change
-    until ``b``); empty when nothing was observed before ``b``."""
-    before = [h for t, h in changes if t <= a]
-    out = {before[-1]} if before else set()
-    return out | {h for t, h in changes if a < t <= b}

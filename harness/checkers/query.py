@@ -194,6 +194,15 @@ def _inside(t: float, spans: list[tuple[float, float]]) -> bool:
     return any(a <= t <= b for a, b in spans)
 
 
+def states_during(changes: list[tuple[float, Any]], a: float, b: float) -> set:
+    """The states a node was in during [a, b], from its changes ``(t, state)`` in time order:
+    its last known state at ``a``, then every change until ``b``; empty when nothing was
+    observed before ``b``."""
+    before = [h for t, h in changes if t <= a]
+    out = {before[-1]} if before else set()
+    return out | {h for t, h in changes if a < t <= b}
+
+
 def judged_events(events: list[Event]) -> list[Event]:
     """The events verdicts stand on. Where an address stream of a node was up, its
     source-stamped ``vip`` events say whether the node held the VIP, and the poller's samples
