@@ -36,13 +36,23 @@ ROUTER_SIDE, CLIENT_SIDE = "192.0.2.1", "192.0.2.2"
 CLONE_NEWNET = 0x40000000
 
 
-def router_address(topology: Topology) -> str:
+def spare_address(topology: Topology) -> str | None:
     """The router's lab address: the highest host address of the lab subnet that no node, VIP
-    or host link uses."""
+    or host link uses; None when there is none. The nodes' /etc/hosts name it (the lab's name
+    service, ``Pair``), as production's DNS names its clients: without that, MySQL without
+    ``skip_name_resolve`` waits on a reverse lookup at every connection from the router."""
     used = {topology.host_ip, topology.vip, *(n.ip for n in topology.nodes)}
     for ip in reversed(list(topology.subnet.hosts())):
         if str(ip) not in used:
             return str(ip)
+    return None
+
+
+def router_address(topology: Topology) -> str:
+    """``spare_address``, or a clear error when the subnet has none."""
+    found = spare_address(topology)
+    if found:
+        return found
     raise NetworkSetupError(f"The lab subnet {topology.subnet} has no free address for the "
                             "router profile's router: use a larger subnet (topology.toml).")
 

@@ -26,6 +26,7 @@ from harness import keepalived_conf, wait
 from harness.bundle import Bundle
 from harness.checkers import gtid
 from harness.checkers.query import problems_in, state_at
+from harness.clientnet import spare_address
 from harness.dialect import dialect_for
 from harness.engine import PREFIX, RUN_LABEL, Engine
 from harness.errors import ConfigError, HarnessError, ReadinessTimeout
@@ -296,6 +297,9 @@ class Pair:
     def _create_nodes(self) -> None:
         hosts = {n.name: n.ip for n in self.nodes}
         hosts[f"gateway-{self.run_id}"] = self.topology.host_ip
+        router = spare_address(self.topology)  # the router client profile's (harness.clientnet)
+        if router:
+            hosts[f"client-router-{self.run_id}"] = router
         for n in self.nodes:
             self.engine.create_node(
                 name=n.container_name, image=self.image, network=self.network.name, ip=n.ip,

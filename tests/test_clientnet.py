@@ -32,10 +32,12 @@ def test_the_router_takes_the_highest_free_address():
         nodes=("10.0.0.1", "10.0.0.2"))) == "10.0.0.4"
 
 
-def test_a_full_subnet_is_a_clear_error():
+def test_a_full_subnet_is_a_clear_error_for_the_router_and_no_name_for_the_nodes():
+    full = topo(subnet="10.0.0.0/30", host="10.0.0.1", vip="10.0.0.2", nodes=("10.0.0.2",))
     with pytest.raises(NetworkSetupError, match=r"no free address .* use a larger subnet"):
-        clientnet.router_address(topo(subnet="10.0.0.0/30", host="10.0.0.1", vip="10.0.0.2",
-                                      nodes=("10.0.0.2",)))
+        clientnet.router_address(full)
+    assert clientnet.spare_address(full) is None
+    assert clientnet.spare_address(topo()) == "198.18.151.254"
 
 
 def test_namespace_names():
