@@ -36,7 +36,7 @@ from harness.clientnet import RoutedClientNet
 from harness.history import History
 from harness.node import connect as connect_to
 from harness.pair import DB, TABLE
-from harness.workload import Writer, classify
+from harness.workload import Writer, brief, classify
 
 PROFILES = ("direct", "router", "pool", "pool-ping", "reader")
 POOL_SIZE = 4
@@ -223,6 +223,10 @@ class RouterClient(_Connected):
         self._entered.wait(10)
         return self
 
+    def close(self) -> None:
+        super().close()
+        self.net.down()  # its namespaces go with it, after its threads stopped
+
     def _run(self) -> None:
         try:
             self.net.enter()  # this thread only, for good: it ends with the client
@@ -240,7 +244,7 @@ class RouterClient(_Connected):
             self._open()
         except Exception as exc:
             self._drop()
-            self._record("write", op_id, started, "fail", error=f"connect: {_brief(exc)}")
+            self._record("write", op_id, started, "fail", error=f"connect: {brief(exc)}")
             return "fail"
         server = self._server
         try:
@@ -250,7 +254,7 @@ class RouterClient(_Connected):
         except Exception as exc:  # classified, never raised
             self._drop()
             outcome = classify(exc)
-            self._record("write", op_id, started, outcome, node=server, error=_brief(exc))
+            self._record("write", op_id, started, outcome, node=server, error=brief(exc))
             return outcome
         self._record("write", op_id, started, "ok", node=server)
         return "ok"
@@ -287,11 +291,14 @@ def start_clients(profiles: list[str], history: History, pair, writer: Writer, *
 def _start(p: str, out: list[_Client], history: History, pair, writer: Writer, *,
            rate: float, prefix: str) -> None:
     if p == "router":
-        net = RoutedClientNet(pair.topology, pair.run_id, pair.network.parent)
-        out.append(_WithNet(net.up()))  # removed with the clients, after the writer stops
-        out.append(RouterClient(history, net, rate=rate, prefix=prefix,
-                                identity=pair.dialect.identity,
-                                macs={n.name: n.mac() for n in pair.nodes}).start())
+        net = RoutedClientNet(pair.topology, pair.run_id, pair.network.parent).up()
+        try:
+            out.append(RouterClient(history, net, rate=rate, prefix=prefix,
+                                    identity=pair.dialect.identity,
+                                    macs={n.name: n.mac() for n in pair.nodes}).start())
+        except BaseException:
+            net.down()
+            raise
     elif p in ("pool", "pool-ping"):
         out.append(PoolClient(history, lambda: pair.connect_vip(rows="tuple"), rate=rate,
                               prefix=prefix, identity=pair.dialect.identity,
@@ -301,23 +308,7 @@ def _start(p: str, out: list[_Client], history: History, pair, writer: Writer, *
                           prefix=prefix).start())
 
 
-class _WithNet(_Client):
-    """The router profile's namespaces as a member of the client list: removed when it stops
-    (``stop_clients`` stops in reverse order, so after the router's threads)."""
-
-    def __init__(self, net: RoutedClientNet) -> None:
-        self.net = net
-        self._threads = []
-        self._stop = threading.Event()
-
-    def close(self) -> None:
-        self.net.down()
-
-
 def stop_clients(clients: list[_Client]) -> None:
-    for c in reversed(clients):
+    for c in clients:
         c.stop()
 
-
-def _brief(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:200]

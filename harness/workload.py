@@ -102,7 +102,7 @@ class Writer:
                     self._server, self._uuid = row["h"], row["u"]
         except Exception as exc:
             self._drop()
-            return self._outcome("fail", op_id, error=f"connect: {_brief(exc)}")
+            return self._outcome("fail", op_id, error=f"connect: {brief(exc)}")
         try:
             with self._conn.cursor() as cur:
                 if self.mode == "next-number":
@@ -117,7 +117,7 @@ class Writer:
         except Exception as exc:  # classified, never raised
             server, uuid = self._server, self._uuid  # the server it was sent to
             self._drop()
-            return self._outcome(classify(exc), op_id, error=_brief(exc), node=server,
+            return self._outcome(classify(exc), op_id, error=brief(exc), node=server,
                                  uuid=uuid)
 
     def _outcome(self, kind: str, op_id: str, **fields) -> str:
@@ -134,5 +134,6 @@ class Writer:
         self._conn, self._server, self._uuid = None, None, None
 
 
-def _brief(exc: BaseException) -> str:
+def brief(exc: BaseException) -> str:
+    """An error as the history records it: its type and message, at most 200 characters."""
     return f"{type(exc).__name__}: {exc}"[:200]
