@@ -21,6 +21,7 @@ from typing import Any
 
 from harness.checkers.query import states_during
 from harness.events import Event
+from harness.stats import percentile
 
 _ERRNO = re.compile(r"\((\d{4}),")
 _KINDS = {2003: "cannot connect", 2006: "connection lost", 2013: "connection lost",
@@ -137,14 +138,8 @@ def summarize(events: list[Event]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, -(-len(ordered) * q // 100) - 1))]
-
-
 def _spread(d: list[float]) -> dict[str, Any]:
-    return {"n": len(d), "p50": _percentile(d, 50), "p95": _percentile(d, 95),
+    return {"n": len(d), "p50": percentile(d, 50), "p95": percentile(d, 95),
             "max": max(d)} if d else {"n": 0}
 
 

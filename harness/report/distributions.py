@@ -10,22 +10,14 @@ failover figure is therefore good to about +-20 ms.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
 from typing import Any
 
+from harness.stats import percentile
+
 METRICS = ("failover_s", "write_gap_s", "dual_owner_s")
 PALETTE = ("#1c7ed6", "#e8590c", "#2b8a3e", "#862e9c", "#c92a2a")
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100) of the values; None when there are none."""
-    vals = sorted(v for v in values if v is not None)
-    if not vals:
-        return None
-    rank = max(1, math.ceil(q / 100 * len(vals)))
-    return vals[rank - 1]
 
 
 def fault_of(r: dict[str, Any]) -> str:
