@@ -21,7 +21,7 @@ from typing import Any
 
 from harness.checkers.query import states_during
 from harness.events import Event
-from harness.stats import percentile
+from harness.stats import spread
 
 _ERRNO = re.compile(r"\((\d{4}),")
 _KINDS = {2003: "cannot connect", 2006: "connection lost", 2013: "connection lost",
@@ -139,8 +139,8 @@ def summarize(events: list[Event]) -> dict[str, dict[str, Any]]:
 
 
 def _spread(d: list[float]) -> dict[str, Any]:
-    return {"n": len(d), "p50": percentile(d, 50), "p95": percentile(d, 95),
-            "max": max(d)} if d else {"n": 0}
+    """A profile with no figure says only n = 0 (summary.json stays small per profile)."""
+    return spread(d) if d else {"n": 0}
 
 
 def aggregate(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

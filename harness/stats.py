@@ -4,6 +4,7 @@ both import it, so neither has to import the other's package)."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 def percentile(values: list[float | None], q: float) -> float | None:
@@ -14,3 +15,10 @@ def percentile(values: list[float | None], q: float) -> float | None:
         return None
     rank = max(1, math.ceil(q / 100 * len(vals)))
     return vals[rank - 1]
+
+
+def spread(values: list[float]) -> dict[str, Any]:
+    """n, p50, p95 and max of measured values (None for each figure when there are none): the
+    one shape every distribution in the report, summary.json and bench has."""
+    return {"n": len(values), "p50": percentile(values, 50), "p95": percentile(values, 95),
+            "max": max(values) if values else None}

@@ -1,6 +1,6 @@
 """The one percentile the report and the client view share: nearest rank, measured values only."""
 
-from harness.stats import percentile
+from harness.stats import percentile, spread
 
 
 def test_nearest_rank_returns_a_measured_value():
@@ -19,3 +19,8 @@ def test_missing_observations_are_ignored_and_none_is_nothing():
     assert percentile([None, 5.0, None, 1.0], 50) == 1.0
     assert percentile([], 50) is None
     assert percentile([None, None], 95) is None
+
+
+def test_spread_is_n_p50_p95_max_and_nothing_for_no_values():
+    assert spread([4.0, 1.0, 2.0, 3.0]) == {"n": 4, "p50": 2.0, "p95": 4.0, "max": 4.0}
+    assert spread([]) == {"n": 0, "p50": None, "p95": None, "max": None}

@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from harness.stats import percentile
+from harness.stats import spread
 
 METRICS = ("failover_s", "write_gap_s", "dual_owner_s")
 PALETTE = ("#1c7ed6", "#e8590c", "#2b8a3e", "#862e9c", "#c92a2a")
@@ -39,8 +39,7 @@ def stats(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
                                "outcomes": sorted({str(r.get("outcome")) for r in rs})}
         for m in METRICS:
             vals = [r[m] for r in rs if r.get(m) is not None]
-            row[m] = {"n": len(vals), "p50": percentile(vals, 50), "p95": percentile(vals, 95),
-                      "max": max(vals) if vals else None, "values": vals}
+            row[m] = {**spread(vals), "values": vals}
         rows.append(row)
     return rows
 
